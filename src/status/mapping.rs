@@ -1,0 +1,1 @@
+//! Status mapping (being written).

@@ -1,0 +1,1 @@
+//! Status trailers (being written).

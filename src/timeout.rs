@@ -1,0 +1,1 @@
+//! grpc-timeout (being written).
