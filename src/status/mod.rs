@@ -89,10 +89,7 @@ impl Code {
     /// assert_eq!(h2grpc::Code::from_i32(0), h2grpc::Code::Ok);
     /// ```
     pub fn from_i32(value: i32) -> Code {
-        usize::try_from(value)
-            .ok()
-            .and_then(|i| Code::ALL.get(i).copied())
-            .unwrap_or(Code::Unknown)
+        usize::try_from(value).ok().and_then(|i| Code::ALL.get(i).copied()).unwrap_or(Code::Unknown)
     }
 
     /// The spec's name of the code, e.g. `"DEADLINE_EXCEEDED"`.
@@ -186,7 +183,11 @@ impl Status {
     /// let s = Status::with_details(Code::InvalidArgument, "bad field", vec![8, 3]);
     /// assert_eq!(&s.details()[..], &[8, 3]);
     /// ```
-    pub fn with_details(code: Code, message: impl Into<String>, details: impl Into<Bytes>) -> Status {
+    pub fn with_details(
+        code: Code,
+        message: impl Into<String>,
+        details: impl Into<Bytes>,
+    ) -> Status {
         let mut status = Status::new(code, message);
         status.0.details = details.into();
         status
