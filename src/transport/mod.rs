@@ -1,0 +1,435 @@
+//! Byte streams under HTTP/2: Unix sockets first, TCP second.
+//!
+//! A client names where to connect with a [`Target`], parsed from the gRPC naming forms
+//! (`unix:path`, `unix:///abs/path`, `unix-abstract:name`, `host:port`); a server learns who
+//! connected as a [`Peer`] (for Unix sockets, the peer process's uid, gid and pid, reported by
+//! the kernel).
+//!
+//! ```
+//! use h2grpc::Target;
+//!
+//! let target: Target = "unix:///run/echo/echo.sock".parse()?;
+//! assert_eq!(target.authority(), "localhost"); // what C-core and grpc-go send for unix targets
+//! assert_eq!(target.to_string(), "unix:/run/echo/echo.sock");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layout
+//!
+//! ```text
+//! target.rs   Target: parse, Display, authority
+//! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown
+//! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
+//! tcp.rs      bind_tcp
+//! mod.rs      Stream, connect, Listener -> TokioListener::accept
+//! ```
+//!
+//! Binding is synchronous and needs no runtime, so a server reports a bad socket path before it
+//! starts; the bound `Listener` becomes a `TokioListener` once a runtime is running.
+
+mod peer;
+mod target;
+pub(crate) mod tcp;
+pub(crate) mod unix;
+
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+pub use self::peer::Peer;
+pub use self::target::Target;
+use crate::{Error, ErrorKind};
+
+/// A connected byte stream of either kind.
+///
+/// Both tokio streams are `Unpin`, so the `AsyncRead`/`AsyncWrite` impls delegate through
+/// `Pin::new`: no `unsafe`, no pin-project.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    /// A Unix socket, named by a path or an abstract name.
+    Unix(tokio::net::UnixStream),
+    /// A TCP connection, with `TCP_NODELAY` set.
+    Tcp(tokio::net::TcpStream),
+}
+
+#[allow(dead_code)] // used by server
+impl Stream {
+    /// Who is at the other end.
+    pub(crate) fn peer(&self) -> Peer {
+        match self {
+            Stream::Unix(s) => Peer::of_unix(s),
+            Stream::Tcp(s) => Peer::of_tcp(s),
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Unix(s) => s.is_write_vectored(),
+            Stream::Tcp(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Connects to `target`; TCP connections get `TCP_NODELAY` (gRPC messages are small and
+/// latency-bound). Fails with [`ErrorKind::Connect`], the target named in the message.
+#[allow(dead_code)] // used by client
+pub(crate) async fn connect(target: &Target) -> Result<Stream, Error> {
+    let result = match target {
+        Target::Unix(path) => {
+            // tokio reads a path starting with NUL as an abstract name; a path holds no NUL.
+            if path.as_os_str().as_bytes().contains(&0) {
+                return Err(Error::new(
+                    ErrorKind::Connect,
+                    format!("cannot connect to {target}: a socket path cannot contain a nul byte"),
+                ));
+            }
+            tokio::net::UnixStream::connect(path).await.map(Stream::Unix)
+        }
+        Target::UnixAbstract(name) => connect_abstract(name).await.map(Stream::Unix),
+        Target::Tcp { host, port } => {
+            tokio::net::TcpStream::connect((host.as_str(), *port)).await.map(|s| {
+                // Only a latency optimization: a socket that refuses it still works.
+                let _ = s.set_nodelay(true);
+                Stream::Tcp(s)
+            })
+        }
+    };
+    result.map_err(|e| {
+        let hint = match e.kind() {
+            io::ErrorKind::PermissionDenied if matches!(target, Target::Unix(_)) => {
+                "check the socket file's owner and mode"
+            }
+            io::ErrorKind::Unsupported => {
+                "abstract unix sockets exist only on linux; use unix:/path"
+            }
+            _ => "is the server running?",
+        };
+        Error::with_source(ErrorKind::Connect, format!("cannot connect to {target}: {hint}"), e)
+    })
+}
+
+/// Connects to the Linux abstract socket `name`.
+#[cfg(target_os = "linux")]
+async fn connect_abstract(name: &str) -> io::Result<tokio::net::UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    tokio::net::UnixStream::connect_addr(&addr.into()).await
+}
+
+/// Abstract sockets are Linux-only.
+#[cfg(not(target_os = "linux"))]
+async fn connect_abstract(_name: &str) -> io::Result<tokio::net::UnixStream> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no abstract unix sockets on this system"))
+}
+
+/// A bound listener of either kind, before a runtime adopts it (see [`Listener::into_tokio`]).
+#[derive(Debug)]
+#[allow(dead_code)] // used by server
+pub(crate) enum Listener {
+    /// A Unix socket listener, from [`unix::bind_unix`] or [`unix::bind_unix_abstract`].
+    Unix {
+        /// The listener.
+        listener: std::os::unix::net::UnixListener,
+        /// The socket file to remove on shutdown; `None` for an abstract socket.
+        path: Option<PathBuf>,
+    },
+    /// A TCP listener, from [`tcp::bind_tcp`].
+    Tcp(std::net::TcpListener),
+}
+
+/// A listener registered with the tokio runtime.
+#[derive(Debug)]
+#[allow(dead_code)] // used by server
+pub(crate) enum TokioListener {
+    /// A Unix socket listener.
+    Unix(tokio::net::UnixListener),
+    /// A TCP listener.
+    Tcp(tokio::net::TcpListener),
+}
+
+#[allow(dead_code)] // used by server
+impl Listener {
+    /// Registers the listener with the current tokio runtime (so it must be called inside one),
+    /// returning the socket file to remove on shutdown, if any.
+    pub(crate) fn into_tokio(self) -> io::Result<(TokioListener, Option<PathBuf>)> {
+        match self {
+            Listener::Unix { listener, path } => {
+                listener.set_nonblocking(true)?;
+                Ok((TokioListener::Unix(tokio::net::UnixListener::from_std(listener)?), path))
+            }
+            Listener::Tcp(listener) => {
+                listener.set_nonblocking(true)?;
+                Ok((TokioListener::Tcp(tokio::net::TcpListener::from_std(listener)?), None))
+            }
+        }
+    }
+
+    /// What a client would connect to: the socket path or abstract name, or the TCP address
+    /// with an unspecified IP (`0.0.0.0`, `::`) replaced by loopback.
+    ///
+    /// A bound socket always has an address; were the system not to report it, the result is a
+    /// target nothing listens on (an empty path, or port 0).
+    pub(crate) fn local_target(&self) -> Target {
+        match self {
+            Listener::Unix { path: Some(path), .. } => Target::Unix(path.clone()),
+            Listener::Unix { listener, path: None } => match listener.local_addr() {
+                Ok(addr) => unix_target(&addr),
+                Err(_) => Target::Unix(PathBuf::new()),
+            },
+            Listener::Tcp(listener) => match listener.local_addr() {
+                Ok(addr) => {
+                    let ip = match addr.ip() {
+                        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                            std::net::Ipv4Addr::LOCALHOST.into()
+                        }
+                        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                            std::net::Ipv6Addr::LOCALHOST.into()
+                        }
+                        ip => ip,
+                    };
+                    Target::Tcp { host: ip.to_string(), port: addr.port() }
+                }
+                Err(_) => Target::Tcp { host: "localhost".to_owned(), port: 0 },
+            },
+        }
+    }
+}
+
+fn unix_target(addr: &std::os::unix::net::SocketAddr) -> Target {
+    if let Some(path) = addr.as_pathname() {
+        return Target::Unix(path.to_owned());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return Target::UnixAbstract(String::from_utf8_lossy(name).into_owned());
+        }
+    }
+    Target::Unix(PathBuf::new())
+}
+
+#[allow(dead_code)] // used by server
+impl TokioListener {
+    /// Waits for the next connection; TCP connections get `TCP_NODELAY`.
+    pub(crate) async fn accept(&self) -> io::Result<Stream> {
+        match self {
+            TokioListener::Unix(listener) => Ok(Stream::Unix(listener.accept().await?.0)),
+            TokioListener::Tcp(listener) => {
+                let (stream, _) = listener.accept().await?;
+                // Only a latency optimization: a socket that refuses it still works.
+                let _ = stream.set_nodelay(true);
+                Ok(Stream::Tcp(stream))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Adopts `listener`, connects to its `local_target`, and accepts: (client, server).
+    async fn connected_pair(listener: Listener) -> (Stream, Stream) {
+        let target = listener.local_target();
+        let (listener, _) = listener.into_tokio().unwrap();
+        // Bound before connecting: the connection waits in the backlog, no sleep needed.
+        let client = connect(&target).await.unwrap();
+        let server = listener.accept().await.unwrap();
+        (client, server)
+    }
+
+    async fn unix_pair() -> (Stream, Stream, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let listener = unix::bind_unix(&path, None).unwrap();
+        let (client, server) = connected_pair(Listener::Unix { listener, path: Some(path) }).await;
+        (client, server, dir)
+    }
+
+    async fn tcp_pair() -> (Stream, Stream) {
+        connected_pair(Listener::Tcp(tcp::bind_tcp("127.0.0.1:0").unwrap())).await
+    }
+
+    async fn assert_round_trip(mut a: Stream, mut b: Stream) {
+        a.write_all(b"request").await.unwrap();
+        let mut buf = [0; 7];
+        b.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"request");
+
+        let bufs = [io::IoSlice::new(b"resp"), io::IoSlice::new(b"onse")];
+        let mut sent = 0;
+        while sent < 8 {
+            sent += b.write_vectored(&bufs).await.unwrap();
+            assert_eq!(sent, 8, "a short vectored write on a fresh socket");
+        }
+        b.flush().await.unwrap();
+        b.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        a.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"response", "shutdown ends the stream after the data");
+    }
+
+    fn this_process() -> Peer {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("owner");
+        std::fs::write(&file, b"").unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        let pid = i32::try_from(std::process::id()).ok();
+        Peer::Unix { uid: meta.uid(), gid: meta.gid(), pid }
+    }
+
+    #[tokio::test]
+    async fn stream_round_trips_bytes_over_unix() {
+        let (client, server, _dir) = unix_pair().await;
+        assert!(matches!((&client, &server), (Stream::Unix(_), Stream::Unix(_))));
+        assert_round_trip(client, server).await;
+    }
+
+    #[tokio::test]
+    async fn stream_round_trips_bytes_over_tcp() {
+        let (client, server) = tcp_pair().await;
+        assert!(matches!((&client, &server), (Stream::Tcp(_), Stream::Tcp(_))));
+        assert_round_trip(client, server).await;
+    }
+
+    #[tokio::test]
+    async fn unix_peer_is_this_process_on_both_ends() {
+        let (client, server, _dir) = unix_pair().await;
+        let me = this_process();
+        if cfg!(target_os = "linux") {
+            assert_eq!(server.peer(), me);
+            assert_eq!(client.peer(), me);
+        } else {
+            // BSD gives a new file its directory's group, so only the uid is comparable.
+            assert_eq!(server.peer().uid(), me.uid());
+        }
+    }
+
+    #[tokio::test]
+    async fn tcp_peer_is_the_clients_address_and_nodelay_is_set() {
+        let (client, server) = tcp_pair().await;
+        let (Stream::Tcp(c), Stream::Tcp(s)) = (&client, &server) else { panic!("tcp streams") };
+        assert_eq!(server.peer(), Peer::Tcp(c.local_addr().unwrap()));
+        assert_eq!(client.peer(), Peer::Tcp(s.local_addr().unwrap()));
+        assert!(c.nodelay().unwrap() && s.nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn into_tokio_hands_back_the_socket_path_to_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let listener = unix::bind_unix(&path, None).unwrap();
+        let listener = Listener::Unix { listener, path: Some(path.clone()) };
+        assert_eq!(listener.local_target(), Target::Unix(path.clone()));
+        let (_, to_remove) = listener.into_tokio().unwrap();
+        assert_eq!(to_remove, Some(path));
+        let (_, none) = Listener::Tcp(tcp::bind_tcp("127.0.0.1:0").unwrap()).into_tokio().unwrap();
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn local_target_replaces_an_unspecified_address_with_loopback() {
+        let listener = tcp::bind_tcp("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let want = Target::Tcp { host: "127.0.0.1".to_owned(), port };
+        assert_eq!(Listener::Tcp(listener).local_target(), want);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn abstract_socket_connects_and_names_itself_as_a_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("h2grpc-test-{}", dir.path().file_name().unwrap().to_string_lossy());
+        let listener =
+            Listener::Unix { listener: unix::bind_unix_abstract(&name).unwrap(), path: None };
+        assert_eq!(listener.local_target(), Target::UnixAbstract(name));
+        let (client, server) = connected_pair(listener).await;
+        assert_eq!(server.peer().pid(), this_process().pid());
+        assert_round_trip(client, server).await;
+    }
+
+    #[tokio::test]
+    async fn connect_to_a_missing_socket_names_it_and_asks_whether_the_server_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Unix(dir.path().join("nobody.sock"));
+        let err = connect(&target).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connect);
+        let want = format!("cannot connect to {target}: is the server running?");
+        assert!(err.to_string().starts_with(&want), "{err}");
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[tokio::test]
+    async fn connect_to_a_closed_tcp_port_fails_with_connect() {
+        let port = tcp::bind_tcp("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let target = Target::Tcp { host: "127.0.0.1".to_owned(), port };
+        let err = connect(&target).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connect);
+        assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    }
+
+    #[tokio::test]
+    async fn connect_refuses_a_path_with_a_nul_byte() {
+        let target = Target::Unix(PathBuf::from("\0abstract-in-disguise"));
+        let err = connect(&target).await.unwrap_err();
+        assert!(err.to_string().contains("nul byte"), "{err}");
+    }
+}

@@ -1,0 +1,395 @@
+//! Binding Unix socket listeners safely: stale sockets are replaced, anything else is left alone.
+//!
+//! What `bind_unix` finds at the path decides what it does:
+//!
+//! ```text
+//! nothing                                  bind
+//! a socket nobody listens on (refused)     remove it, bind            (a crashed server's leftover)
+//! a socket with a live listener            refuse: another process is listening
+//! a socket we may not connect to           refuse: cannot tell whether it is in use
+//! a file, directory, symlink, fifo, ...    refuse, never delete
+//! ```
+//!
+//! ASP.NET Core deletes whatever socket file is there before listening; we probe it first, so a
+//! second server started by mistake fails instead of silently stealing the first one's path.
+
+use std::fs::{self, FileType, Permissions};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+
+use crate::{Error, ErrorKind};
+
+/// Size of `sockaddr_un.sun_path`; std needs one byte of it for the terminating NUL.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SUN_PATH_LEN: usize = 108;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SUN_PATH_LEN: usize = 104;
+
+/// Binds a Unix socket listener at `path`, replacing a stale socket file but nothing else.
+///
+/// `mode` (e.g. `0o600`) is applied to the socket file right after binding; until then it has
+/// the umask's permissions, so a socket that must never be reachable by others belongs in a
+/// directory of mode `0o700`. The listener is non-blocking, ready for `tokio` to adopt.
+#[allow(dead_code)] // used by server
+pub(crate) fn bind_unix(path: &Path, mode: Option<u32>) -> Result<UnixListener, Error> {
+    let shown = path.display();
+    let len = path.as_os_str().len();
+    if len == 0 {
+        return Err(Error::new(ErrorKind::Bind, "the socket path is empty; name a socket file"));
+    }
+    if len >= SUN_PATH_LEN {
+        return Err(Error::new(
+            ErrorKind::Bind,
+            format!(
+                "socket path {shown} is {len} bytes, over the {}-byte limit of unix socket \
+                 addresses; choose a shorter path (e.g. in /tmp or $XDG_RUNTIME_DIR) or a \
+                 relative one",
+                SUN_PATH_LEN - 1
+            ),
+        ));
+    }
+    clear_stale_socket(path)?;
+    let listener = UnixListener::bind(path).map_err(|e| bind_error(path, e))?;
+    let ready = || -> Result<(), Error> {
+        if let Some(mode) = mode {
+            fs::set_permissions(path, Permissions::from_mode(mode)).map_err(|e| {
+                Error::with_source(
+                    ErrorKind::Bind,
+                    format!("cannot set mode {mode:#o} on {shown}: check the mode"),
+                    e,
+                )
+            })?;
+        }
+        listener.set_nonblocking(true).map_err(|e| {
+            Error::with_source(ErrorKind::Bind, format!("cannot make {shown} non-blocking"), e)
+        })
+    };
+    if let Err(e) = ready() {
+        drop(listener);
+        remove_socket_file(path);
+        return Err(e);
+    }
+    Ok(listener)
+}
+
+/// Binds a listener on the Linux abstract socket `name` (no file; no permissions apply).
+#[cfg(target_os = "linux")]
+#[allow(dead_code)] // used by server
+pub(crate) fn bind_unix_abstract(name: &str) -> Result<UnixListener, Error> {
+    use std::os::linux::net::SocketAddrExt;
+
+    if name.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Bind,
+            "the abstract socket name is empty; choose a name",
+        ));
+    }
+    if name.contains('\0') {
+        return Err(Error::new(
+            ErrorKind::Bind,
+            format!("abstract socket name {name:?} contains a nul byte; choose a name without one"),
+        ));
+    }
+    // The address holds a leading NUL, then the name.
+    if name.len() >= SUN_PATH_LEN {
+        return Err(Error::new(
+            ErrorKind::Bind,
+            format!(
+                "abstract socket name {name:?} is {} bytes, over the {}-byte limit; choose a \
+                 shorter name",
+                name.len(),
+                SUN_PATH_LEN - 1
+            ),
+        ));
+    }
+    let cannot = |e: io::Error| {
+        let msg = if e.kind() == io::ErrorKind::AddrInUse {
+            format!(
+                "another process is listening on unix-abstract:{name}; stop it or choose another \
+                 name"
+            )
+        } else {
+            format!("cannot bind unix-abstract:{name}")
+        };
+        Error::with_source(ErrorKind::Bind, msg, e)
+    };
+    let addr =
+        std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).map_err(cannot)?;
+    let listener = UnixListener::bind_addr(&addr).map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    Ok(listener)
+}
+
+/// Removes the socket file at `path` on shutdown: only if it is still a socket (never a file a
+/// user put there since), ignoring one that is already gone.
+#[allow(dead_code)] // used by server
+pub(crate) fn remove_socket_file(path: &Path) {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        // Shutdown has no one to report to; a file we cannot remove is replaced as stale on the
+        // next bind.
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Makes way for binding `path`: `Ok` if nothing is there (any more), else a refusal.
+fn clear_stale_socket(path: &Path) -> Result<(), Error> {
+    let shown = path.display();
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        // A missing directory surfaces, with a better message, when binding.
+        Err(e) if is_missing_dir(&e) => return Ok(()),
+        Err(e) => {
+            return Err(Error::with_source(
+                ErrorKind::Bind,
+                format!("cannot inspect {shown}: check the permissions of its directory"),
+                e,
+            ))
+        }
+    };
+    if !meta.file_type().is_socket() {
+        return Err(Error::new(
+            ErrorKind::Bind,
+            format!(
+                "{shown} exists and is not a socket ({}); refusing to remove it, choose another \
+                 socket path",
+                describe(meta.file_type())
+            ),
+        ));
+    }
+    match UnixStream::connect(path) {
+        Ok(_probe) => Err(Error::new(
+            ErrorKind::Bind,
+            format!(
+                "another process is listening on {shown}; stop it or choose another socket path"
+            ),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            // Stale. Remove it only if it is still the very socket we probed; if something else
+            // replaced it meanwhile, binding fails with "already exists" instead.
+            let same = fs::symlink_metadata(path).is_ok_and(|now| {
+                now.file_type().is_socket() && now.dev() == meta.dev() && now.ino() == meta.ino()
+            });
+            match if same { fs::remove_file(path) } else { Ok(()) } {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::with_source(
+                    ErrorKind::Bind,
+                    format!(
+                        "cannot remove the stale socket {shown}: check the permissions of its \
+                         directory"
+                    ),
+                    e,
+                )),
+                _ => Ok(()),
+            }
+        }
+        Err(e) => Err(Error::with_source(
+            ErrorKind::Bind,
+            format!(
+                "cannot tell whether the socket {shown} is in use; if it is stale, remove it, or \
+                 choose another socket path"
+            ),
+            e,
+        )),
+    }
+}
+
+fn is_missing_dir(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
+}
+
+fn describe(ft: FileType) -> &'static str {
+    if ft.is_symlink() {
+        "a symbolic link"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_file() {
+        "a regular file"
+    } else if ft.is_fifo() {
+        "a fifo"
+    } else {
+        "a device"
+    }
+}
+
+fn bind_error(path: &Path, e: io::Error) -> Error {
+    let shown = path.display();
+    let msg = match e.kind() {
+        io::ErrorKind::AddrInUse => format!(
+            "{shown} already exists (another process may have just bound it); choose another \
+             socket path"
+        ),
+        io::ErrorKind::PermissionDenied => {
+            format!("permission denied creating {shown}; choose a directory you can write to")
+        }
+        _ if is_missing_dir(&e) => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let parent = parent.unwrap_or(Path::new(".")).display();
+            format!("directory {parent} does not exist; create it before binding {shown}")
+        }
+        _ => format!("cannot bind {shown}"),
+    };
+    Error::with_source(ErrorKind::Bind, msg, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn assert_refused(result: Result<UnixListener, Error>, needle: &str) {
+        let err = result.expect_err("bind must be refused");
+        assert_eq!(err.kind(), ErrorKind::Bind);
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+
+    fn assert_serves(listener: &UnixListener, path: &Path) {
+        listener.set_nonblocking(false).unwrap();
+        let mut client = UnixStream::connect(path).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        client.write_all(b"ping").unwrap();
+        let mut buf = [0; 4];
+        server.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+    }
+
+    #[test]
+    fn bind_unix_binds_where_nothing_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let listener = bind_unix(&path, None).unwrap();
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_socket());
+        assert_serves(&listener, &path);
+    }
+
+    #[test]
+    fn bind_unix_leaves_the_listener_non_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = bind_unix(&dir.path().join("s.sock"), None).unwrap();
+        let err = listener.accept().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn bind_unix_replaces_a_stale_socket_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        drop(UnixListener::bind(&path).unwrap());
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_socket(), "file stays");
+        let listener = bind_unix(&path, None).unwrap();
+        assert_serves(&listener, &path);
+    }
+
+    #[test]
+    fn bind_unix_refuses_a_live_socket_and_leaves_it_serving() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let live = UnixListener::bind(&path).unwrap();
+        // The probe connection is queued on `live`; take it off first.
+        assert_refused(bind_unix(&path, None), "another process is listening on");
+        let _probe = live.accept().unwrap();
+        assert_serves(&live, &path);
+    }
+
+    #[test]
+    fn bind_unix_refuses_a_regular_file_and_leaves_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        fs::write(&path, b"precious").unwrap();
+        assert_refused(bind_unix(&path, None), "exists and is not a socket (a regular file)");
+        assert_eq!(fs::read(&path).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn bind_unix_refuses_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), b"x").unwrap();
+        assert_refused(bind_unix(&path, None), "not a socket (a directory); refusing to remove it");
+        assert_eq!(fs::read(path.join("inside")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn bind_unix_refuses_a_symlink_even_to_a_stale_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, sock) = (dir.path().join("file"), dir.path().join("stale.sock"));
+        fs::write(&file, b"precious").unwrap();
+        drop(UnixListener::bind(&sock).unwrap());
+        for target in [&file, &sock] {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(target, &link).unwrap();
+            assert_refused(bind_unix(&link, None), "(a symbolic link); refusing");
+            assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+            fs::remove_file(&link).unwrap();
+        }
+        assert_eq!(fs::read(&file).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(&sock).unwrap().file_type().is_socket());
+    }
+
+    #[test]
+    fn bind_unix_names_a_missing_parent_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let parent = dir.path().join("missing");
+        let err = bind_unix(&parent.join("s.sock"), None).unwrap_err();
+        let want = format!("directory {} does not exist; create it", parent.display());
+        assert!(err.to_string().contains(&want), "{err}");
+    }
+
+    #[test]
+    fn bind_unix_applies_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let _listener = bind_unix(&path, Some(0o600)).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn bind_unix_rejects_a_path_over_the_sun_path_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x".repeat(SUN_PATH_LEN));
+        let err = bind_unix(&path, None).unwrap_err();
+        assert!(err.to_string().contains("choose a shorter path"), "{err}");
+        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn remove_socket_file_removes_only_sockets() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sock, file) = (dir.path().join("s.sock"), dir.path().join("file"));
+        drop(UnixListener::bind(&sock).unwrap());
+        fs::write(&file, b"precious").unwrap();
+        remove_socket_file(&sock);
+        remove_socket_file(&file);
+        remove_socket_file(&dir.path().join("never-existed"));
+        assert!(!sock.exists());
+        assert_eq!(fs::read(&file).unwrap(), b"precious");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn bind_unix_abstract_serves_connections_and_refuses_a_second_bind() {
+        use std::os::linux::net::SocketAddrExt;
+        // The tempdir's random name makes the abstract name unique to this test run.
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("h2grpc-test-{}", dir.path().file_name().unwrap().to_string_lossy());
+        let listener = bind_unix_abstract(&name).unwrap();
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let mut client = UnixStream::connect_addr(&addr).unwrap();
+        listener.set_nonblocking(false).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        client.write_all(b"hi").unwrap();
+        let mut buf = [0; 2];
+        server.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hi");
+        assert_refused(bind_unix_abstract(&name), "another process is listening on unix-abstract:");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn bind_unix_abstract_rejects_empty_nul_and_long_names() {
+        assert_refused(bind_unix_abstract(""), "empty");
+        assert_refused(bind_unix_abstract("a\0b"), "nul byte");
+        assert_refused(bind_unix_abstract(&"n".repeat(SUN_PATH_LEN)), "choose a shorter name");
+    }
+}
