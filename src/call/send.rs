@@ -1,0 +1,143 @@
+//! Sending messages: the outbox a server handler's sink writes into and the call driver drains
+//! into `h2` as flow control allows.
+//!
+//! ```text
+//!  handler task(s)                      call driver (owns the h2 SendStream)
+//!  sink.send(m) ──encode──▶ [ outbox: BytesMut ] ──take(capacity)──▶ send_data ─▶ DATA frames
+//!        ▲ waits while the outbox holds          │ wakes the sink when it drains
+//!        └───────── ≥ COALESCE_BYTES ◀────────────┘
+//! ```
+//!
+//! One writer of `h2` per stream (the driver) keeps `h2`'s single per-stream waker for
+//! capacity and resets with one task. Messages a fast writer produces while the socket is busy
+//! pile up in the outbox and leave as one `send_data` call: few large DATA frames instead of one
+//! small frame per message. `h2` never holds more than its per-stream send buffer, so memory per
+//! call is bounded by that plus [`COALESCE_BYTES`] plus one message.
+
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Bytes, BytesMut};
+
+use super::COALESCE_BYTES;
+use crate::codec::EncodeError;
+use crate::metadata::Metadata;
+use crate::status::Status;
+
+/// State shared by a server call's context, its response sink and its driver.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    state: Mutex<OutboxState>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct OutboxState {
+    buf: BytesMut,
+    /// Why writes now fail, once the call has ended or was cancelled.
+    closed: Option<Status>,
+    /// Response metadata to send with the headers; `None` once the headers are out.
+    headers: Option<Metadata>,
+    headers_sent: bool,
+    /// Trailing metadata set by the handler.
+    pub(crate) trailers: Metadata,
+    sink_waker: Option<Waker>,
+    driver_waker: Option<Waker>,
+}
+
+impl Outbox {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, OutboxState> {
+        // A panic while the lock is held cannot leave the state half-updated in a way that
+        // matters (each field is written whole), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Encodes one message into the outbox, waiting while it is full.
+    pub(crate) fn poll_push(
+        &self,
+        cx: &mut Context<'_>,
+        encode: &mut dyn FnMut(&mut BytesMut) -> Result<usize, EncodeError>,
+    ) -> Poll<Result<(), Status>> {
+        let mut state = self.lock();
+        if let Some(status) = &state.closed {
+            return Poll::Ready(Err(status.clone()));
+        }
+        if state.buf.len() >= COALESCE_BYTES {
+            state.sink_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let was_empty = state.buf.is_empty();
+        encode(&mut state.buf)?;
+        if was_empty {
+            // The driver flushes after every poll of the handler; wake it only if the sink
+            // runs in another task.
+            if let Some(driver) = &state.driver_waker {
+                if !driver.will_wake(cx.waker()) {
+                    driver.wake_by_ref();
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Fails every later write with `status` and wakes a waiting sink.
+    pub(crate) fn close(&self, status: Status) {
+        self.lock().close(status);
+    }
+}
+
+impl OutboxState {
+    /// Fails every later write with `status` (the first reason wins), drops what is queued and
+    /// wakes a waiting sink.
+    pub(crate) fn close(&mut self, status: Status) {
+        if self.closed.is_none() {
+            self.closed = Some(status);
+        }
+        self.buf.clear();
+        if let Some(waker) = self.sink_waker.take() {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Up to `max` pending bytes, waking a sink that waits for room.
+    pub(crate) fn take(&mut self, max: usize) -> Bytes {
+        let n = max.min(self.buf.len());
+        let chunk = self.buf.split_to(n).freeze();
+        if self.buf.len() < COALESCE_BYTES {
+            if let Some(waker) = self.sink_waker.take() {
+                waker.wake();
+            }
+        }
+        chunk
+    }
+
+    pub(crate) fn set_driver_waker(&mut self, waker: &Waker) {
+        match &self.driver_waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => self.driver_waker = Some(waker.clone()),
+        }
+    }
+
+    /// Response metadata, once: the headers go out with it.
+    pub(crate) fn take_headers(&mut self) -> Option<Metadata> {
+        self.headers_sent = true;
+        self.headers.take()
+    }
+
+    /// Adds response metadata; an error once the headers have been sent.
+    pub(crate) fn headers_mut(&mut self) -> Result<&mut Metadata, Status> {
+        if self.headers_sent {
+            return Err(Status::failed_precondition(
+                "response headers were already sent; set them before the first message",
+            ));
+        }
+        Ok(self.headers.get_or_insert_with(Metadata::new))
+    }
+}

@@ -1,0 +1,327 @@
+//! The four call kinds on a [`Channel`], and the request half of streaming calls.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use h2::client::ResponseFuture;
+use h2::SendStream;
+use http::HeaderValue;
+
+use super::channel::Channel;
+use super::options::CallOptions;
+use super::response::{
+    reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend, Streaming,
+};
+use crate::call::{headers, COALESCE_BYTES};
+use crate::codec::encode_message;
+use crate::status::Status;
+use crate::timeout::encode_grpc_timeout;
+
+impl Channel {
+    /// Opens the stream: waits for a connection and a free stream slot, then sends the request
+    /// headers with `grpc-timeout` computed from the time left now.
+    async fn start(
+        &self,
+        path: &str,
+        options: &CallOptions,
+        deadline: &mut Deadline,
+    ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+        let uri = self.uri(path)?;
+        let wait_for_ready = options.wait_for_ready;
+        let mut send =
+            deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
+        let timeout = match options.deadline {
+            None => None,
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    // Out of time before anything was sent: fail locally, send nothing.
+                    return Err(Status::deadline_exceeded(
+                        "deadline exceeded before the call started",
+                    ));
+                }
+                HeaderValue::try_from(encode_grpc_timeout(left)).ok()
+            }
+        };
+        let request = headers::request(uri, timeout, &options.metadata);
+        send.send_request(request, false).map_err(|err| status_from_h2(&err))
+    }
+
+    /// A unary call: one request, one response.
+    ///
+    /// ```no_run
+    /// # async fn f(channel: h2grpc::client::Channel) -> Result<(), h2grpc::Status> {
+    /// use h2grpc::client::CallOptions;
+    /// let reply = channel
+    ///     .unary::<String, String>("/echo.v1.Echo/Say", &"hi".to_string(), CallOptions::new())
+    ///     .await?
+    ///     .into_inner();
+    /// # Ok(()) }
+    /// ```
+    pub async fn unary<Req, Resp>(
+        &self,
+        path: &str,
+        request: &Req,
+        options: CallOptions,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Req: prost::Message,
+        Resp: prost::Message + Default,
+    {
+        let mut body = BytesMut::new();
+        encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
+        let mut deadline = Deadline::new(options.deadline);
+        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
+        let reader =
+            ResponseReader::new(response, None, deadline, self.inner.config.max_recv_message_len);
+        let result = reader.single().await;
+        drop(stream);
+        result
+    }
+
+    /// A server-streaming call: one request, a stream of responses.
+    pub async fn server_streaming<Req, Resp>(
+        &self,
+        path: &str,
+        request: &Req,
+        options: CallOptions,
+    ) -> Result<Streaming<Resp>, Status>
+    where
+        Req: prost::Message,
+        Resp: prost::Message + Default,
+    {
+        let mut body = BytesMut::new();
+        encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
+        let mut deadline = Deadline::new(options.deadline);
+        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
+        let send = Arc::new(Mutex::new(stream));
+        let reader = ResponseReader::new(
+            response,
+            Some(send),
+            deadline,
+            self.inner.config.max_recv_message_len,
+        );
+        Ok(Streaming::new(reader))
+    }
+
+    /// A client-streaming call: send requests, then [`finish`](ClientStreamingCall::finish) for
+    /// the one response.
+    pub async fn client_streaming<Req, Resp>(
+        &self,
+        path: &str,
+        options: CallOptions,
+    ) -> Result<ClientStreamingCall<Req, Resp>, Status>
+    where
+        Req: prost::Message,
+        Resp: prost::Message + Default,
+    {
+        let (sink, reader) = self.open_streams(path, options).await?;
+        Ok(ClientStreamingCall { sink, reader, _type: PhantomData })
+    }
+
+    /// A bidirectional-streaming call: a sink for requests and a stream of responses, usable
+    /// from different tasks.
+    pub async fn bidi_streaming<Req, Resp>(
+        &self,
+        path: &str,
+        options: CallOptions,
+    ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
+    where
+        Req: prost::Message,
+        Resp: prost::Message + Default,
+    {
+        let (sink, reader) = self.open_streams(path, options).await?;
+        Ok((sink, Streaming::new(reader)))
+    }
+
+    async fn open_streams<Req: prost::Message>(
+        &self,
+        path: &str,
+        options: CallOptions,
+    ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
+        let mut deadline = Deadline::new(options.deadline);
+        let (response, stream) = self.start(path, &options, &mut deadline).await?;
+        let send = Arc::new(Mutex::new(stream));
+        let config = &self.inner.config;
+        let sink = RequestSink {
+            send: send.clone(),
+            buf: BytesMut::new(),
+            max_send_len: config.max_send_message_len,
+            closed: None,
+            deadline: Deadline::new(options.deadline),
+            _type: PhantomData,
+        };
+        let reader =
+            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len);
+        Ok((sink, reader))
+    }
+}
+
+/// The request half of a streaming call. `send` waits for HTTP/2 flow control; `close` (or
+/// dropping the sink) half-closes the stream so the server sees the end of requests.
+///
+/// If `send` fails because the server already ended the call, the call's real status comes
+/// from the response side.
+pub struct RequestSink<T> {
+    send: SharedSend,
+    buf: BytesMut,
+    max_send_len: usize,
+    closed: Option<Status>,
+    deadline: Deadline,
+    _type: PhantomData<fn(T)>,
+}
+
+impl<T> fmt::Debug for RequestSink<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestSink").field("buffered", &self.buf.len()).finish_non_exhaustive()
+    }
+}
+
+impl<T: prost::Message> RequestSink<T> {
+    /// Sends one message and waits until it is handed to the connection.
+    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+        self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Queues one message without flushing it, so several can leave in one DATA frame; waits
+    /// only when the queue is over 32 KiB. Follow with [`flush`](Self::flush) or
+    /// [`close`](Self::close).
+    pub async fn feed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+        if let Some(status) = &self.closed {
+            return Err(status.clone());
+        }
+        if self.buf.len() >= COALESCE_BYTES {
+            self.flush().await?;
+        }
+        encode_message(message.borrow(), self.max_send_len, &mut self.buf)?;
+        Ok(())
+    }
+
+    /// Hands every queued message to the connection, waiting for flow-control capacity.
+    pub async fn flush(&mut self) -> Result<(), Status> {
+        if let Some(status) = &self.closed {
+            return Err(status.clone());
+        }
+        while !self.buf.is_empty() {
+            let wanted = self.buf.len();
+            let send = &self.send;
+            let capacity = std::future::poll_fn(|cx| {
+                let mut stream = send.lock().unwrap_or_else(|p| p.into_inner());
+                loop {
+                    stream.reserve_capacity(wanted);
+                    let capacity = stream.capacity();
+                    if capacity > 0 {
+                        return Poll::Ready(Ok(capacity));
+                    }
+                    match stream.poll_capacity(cx) {
+                        Poll::Ready(Some(Ok(_))) => continue,
+                        Poll::Ready(Some(Err(err))) => {
+                            return Poll::Ready(Err(status_from_h2(&err)))
+                        }
+                        Poll::Ready(None) => {
+                            return Poll::Ready(Err(Status::internal(
+                                "the request stream is closed",
+                            )))
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+            });
+            let capacity = match self.deadline.run(capacity).await {
+                Ok(Ok(capacity)) => capacity,
+                Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
+            };
+            let chunk = self.buf.split_to(capacity.min(self.buf.len())).freeze();
+            let sent = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(chunk, false);
+            if let Err(err) = sent {
+                return Err(self.fail(status_from_h2(&err)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes, then half-closes: the server's request stream ends. Idempotent.
+    pub async fn close(&mut self) -> Result<(), Status> {
+        if self.closed.is_some() {
+            return Ok(());
+        }
+        self.flush().await?;
+        self.closed = Some(Status::failed_precondition("the request stream is already closed"));
+        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close.
+        let sent =
+            self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
+        sent.map_err(|err| status_from_h2(&err))
+    }
+
+    /// Cancels the whole call: RST_STREAM CANCEL; the response side fails with CANCELLED.
+    pub fn cancel(&mut self) {
+        self.fail(Status::cancelled("the call was cancelled by the client"));
+    }
+
+    fn fail(&mut self, status: Status) -> Status {
+        let status = self.deadline.adjust(status);
+        if self.closed.is_none() {
+            reset(&self.send, h2::Reason::CANCEL);
+        }
+        self.buf.clear();
+        self.closed = Some(status.clone());
+        status
+    }
+}
+
+impl<T> Drop for RequestSink<T> {
+    fn drop(&mut self) {
+        if self.closed.is_none() {
+            // Half-close with whatever is queued; h2 buffers at most what we already hold.
+            let rest = std::mem::take(&mut self.buf).freeze();
+            let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
+        }
+    }
+}
+
+/// A client-streaming call in progress: send requests, then [`finish`](Self::finish).
+pub struct ClientStreamingCall<Req, Resp> {
+    sink: RequestSink<Req>,
+    reader: ResponseReader,
+    _type: PhantomData<fn() -> Resp>,
+}
+
+impl<Req, Resp> fmt::Debug for ClientStreamingCall<Req, Resp> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientStreamingCall").finish_non_exhaustive()
+    }
+}
+
+impl<Req: prost::Message, Resp: prost::Message + Default> ClientStreamingCall<Req, Resp> {
+    /// Sends one request.
+    pub async fn send(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
+        self.sink.send(message).await
+    }
+
+    /// Queues one request without flushing (see [`RequestSink::feed`]).
+    pub async fn feed(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
+        self.sink.feed(message).await
+    }
+
+    /// Half-closes and waits for the response.
+    pub async fn finish(self) -> Result<Response<Resp>, Status> {
+        let ClientStreamingCall { mut sink, reader, .. } = self;
+        // If closing fails, the server has already ended the call: its status is in the reader.
+        let _ = sink.close().await;
+        reader.single().await
+    }
+
+    /// Cancels the call (RST_STREAM CANCEL) and returns the local CANCELLED status.
+    pub fn cancel(mut self) -> Status {
+        self.sink.cancel();
+        Status::cancelled("the call was cancelled by the client")
+    }
+}

@@ -1,0 +1,81 @@
+//! Per-call options: deadline, metadata, wait-for-ready.
+
+use std::time::{Duration, Instant};
+
+use crate::metadata::Metadata;
+use crate::status::Status;
+
+/// Options for one call: a timeout or deadline, request metadata, and whether to wait for the
+/// channel to (re)connect.
+///
+/// ```
+/// use std::time::Duration;
+/// use h2grpc::client::CallOptions;
+///
+/// let options = CallOptions::new()
+///     .timeout(Duration::from_secs(2))
+///     .header("x-request-id", "42")?
+///     .wait_for_ready(true);
+/// assert_eq!(options.metadata().get("x-request-id"), Some("42"));
+/// # Ok::<(), h2grpc::Status>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CallOptions {
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) metadata: Metadata,
+    pub(crate) wait_for_ready: bool,
+}
+
+impl CallOptions {
+    /// No deadline, no metadata, fail fast.
+    pub fn new() -> CallOptions {
+        CallOptions::default()
+    }
+
+    /// The call must finish within `timeout` from now: sent as `grpc-timeout` (the time left
+    /// when the stream opens) and enforced locally — at the deadline the stream is reset and
+    /// the call fails with DEADLINE_EXCEEDED.
+    pub fn timeout(self, timeout: Duration) -> CallOptions {
+        let deadline = Instant::now().checked_add(timeout);
+        CallOptions { deadline, ..self }
+    }
+
+    /// Like [`timeout`](Self::timeout), with an absolute deadline (e.g. a server handler's own
+    /// [`CallContext::deadline`](crate::server::CallContext::deadline), to propagate it).
+    pub fn deadline(self, deadline: Instant) -> CallOptions {
+        CallOptions { deadline: Some(deadline), ..self }
+    }
+
+    /// Replaces the request metadata.
+    pub fn metadata_map(self, metadata: Metadata) -> CallOptions {
+        CallOptions { metadata, ..self }
+    }
+
+    /// Adds an ASCII request header.
+    pub fn header(mut self, key: &str, value: &str) -> Result<CallOptions, Status> {
+        self.metadata.append(key, value)?;
+        Ok(self)
+    }
+
+    /// Adds a binary (`-bin`) request header.
+    pub fn header_bin(mut self, key: &str, value: &[u8]) -> Result<CallOptions, Status> {
+        self.metadata.append_bin(key, value)?;
+        Ok(self)
+    }
+
+    /// Wait for the channel to connect instead of failing fast with UNAVAILABLE while the
+    /// server is unreachable; the deadline still applies. Default `false`, as in gRPC.
+    pub fn wait_for_ready(self, wait: bool) -> CallOptions {
+        CallOptions { wait_for_ready: wait, ..self }
+    }
+
+    /// The request metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The deadline, if any.
+    pub fn get_deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}

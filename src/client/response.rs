@@ -1,0 +1,373 @@
+//! What calls give back: [`Response`] for a single message, [`Streaming`] for a stream, and the
+//! response-reading machinery both share.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::client::ResponseFuture;
+use h2::{RecvStream, SendStream};
+
+use crate::call::headers::is_grpc_content_type;
+use crate::call::recv::MessageReader;
+use crate::metadata::Metadata;
+use crate::status::Status;
+
+/// A unary or client-streaming call's result: the message with its headers and trailers.
+///
+/// ```
+/// # use h2grpc::client::Response;
+/// # fn show(response: Response<String>) {
+/// println!("served by {:?}", response.headers().get("x-served-by"));
+/// let reply: String = response.into_inner();
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Response<T> {
+    headers: Metadata,
+    message: T,
+    trailers: Metadata,
+}
+
+impl<T> Response<T> {
+    pub(crate) fn new(headers: Metadata, message: T, trailers: Metadata) -> Response<T> {
+        Response { headers, message, trailers }
+    }
+
+    /// The response message.
+    pub fn into_inner(self) -> T {
+        self.message
+    }
+
+    /// The response message, borrowed.
+    pub fn get_ref(&self) -> &T {
+        &self.message
+    }
+
+    /// Response headers (initial metadata) the server sent.
+    pub fn headers(&self) -> &Metadata {
+        &self.headers
+    }
+
+    /// Trailing metadata the server sent with its OK status.
+    pub fn trailers(&self) -> &Metadata {
+        &self.trailers
+    }
+
+    /// Message, headers and trailers, taken apart.
+    pub fn into_parts(self) -> (Metadata, T, Metadata) {
+        (self.headers, self.message, self.trailers)
+    }
+}
+
+/// The request stream handle shared with the response side, so either may reset the stream.
+pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
+
+pub(crate) fn reset(send: &SharedSend, reason: h2::Reason) {
+    send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
+}
+
+/// The client's reading of an `h2` failure (PROTOCOL-HTTP2.md "Errors"; the mapping table is in
+/// [`crate::status::mapping`]).
+pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
+    Status::from_h2_error(err)
+}
+
+/// The call's deadline, raced against every wait.
+pub(crate) struct Deadline {
+    at: Option<Instant>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Deadline {
+    pub(crate) fn new(at: Option<Instant>) -> Deadline {
+        Deadline { at, sleep: None }
+    }
+
+    pub(crate) fn passed(&self) -> bool {
+        self.at.is_some_and(|at| at <= Instant::now())
+    }
+
+    /// Runs `fut` unless the deadline passes first.
+    pub(crate) async fn run<F: Future>(&mut self, fut: F) -> Result<F::Output, Status> {
+        let Some(at) = self.at else { return Ok(fut.await) };
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())));
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Ok(out));
+            }
+            sleep.as_mut().poll(cx).map(|()| Err(Status::deadline_exceeded("deadline exceeded")))
+        })
+        .await
+    }
+
+    /// A CANCELLED that arrives after the deadline is reported as DEADLINE_EXCEEDED
+    /// (PROTOCOL-HTTP2.md, "Client Cancellation").
+    pub(crate) fn adjust(&self, status: Status) -> Status {
+        if status.code() == crate::Code::Cancelled && self.passed() {
+            Status::deadline_exceeded("deadline exceeded")
+        } else {
+            status
+        }
+    }
+}
+
+enum State {
+    Waiting(ResponseFuture),
+    Reading(MessageReader),
+    Done(Option<Status>),
+}
+
+/// Reads a response: headers, messages, trailers, status — shared by every call kind.
+pub(crate) struct ResponseReader {
+    state: State,
+    headers: Option<Metadata>,
+    trailers: Option<Metadata>,
+    send: Option<SharedSend>,
+    pub(crate) deadline: Deadline,
+    max_recv: usize,
+}
+
+impl ResponseReader {
+    pub(crate) fn new(
+        response: ResponseFuture,
+        send: Option<SharedSend>,
+        deadline: Deadline,
+        max_recv: usize,
+    ) -> ResponseReader {
+        ResponseReader {
+            state: State::Waiting(response),
+            headers: None,
+            trailers: None,
+            send,
+            deadline,
+            max_recv,
+        }
+    }
+
+    /// Ends the call with `status`, resetting the stream with CANCEL if it is still open.
+    fn fail(&mut self, status: Status) -> Status {
+        let status = self.deadline.adjust(status);
+        if !matches!(self.state, State::Done(_)) {
+            if let Some(send) = &self.send {
+                reset(send, h2::Reason::CANCEL);
+            }
+        }
+        self.state = State::Done(Some(status.clone()));
+        status
+    }
+
+    pub(crate) fn cancel(&mut self) {
+        if !matches!(self.state, State::Done(_)) {
+            self.fail(Status::cancelled("the call was cancelled by the client"));
+        }
+    }
+
+    pub(crate) async fn headers(&mut self) -> Result<&Metadata, Status> {
+        if let State::Waiting(_) = self.state {
+            self.read_head().await?;
+        }
+        Ok(self.headers.get_or_insert_with(Metadata::new))
+    }
+
+    async fn read_head(&mut self) -> Result<(), Status> {
+        let State::Waiting(response) = &mut self.state else { return Ok(()) };
+        let response = match self.deadline.run(response).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => return Err(self.fail(status_from_h2(&err))),
+            Err(deadline) => return Err(self.fail(deadline)),
+        };
+        match head(response) {
+            Ok(Head::Body(headers, body)) => {
+                self.headers = Some(headers);
+                self.state = State::Reading(MessageReader::new(body, self.max_recv));
+                Ok(())
+            }
+            Ok(Head::TrailersOnly(headers, status)) => {
+                self.headers = Some(headers.clone());
+                self.trailers = Some(headers);
+                self.state = State::Done(Some(status));
+                Ok(())
+            }
+            Err(status) => Err(self.fail(status)),
+        }
+    }
+
+    /// The next message; `Ok(None)` at an OK end; the status of any other end as `Err`.
+    pub(crate) async fn message(&mut self) -> Result<Option<Bytes>, Status> {
+        loop {
+            match &mut self.state {
+                State::Waiting(_) => self.read_head().await?,
+                State::Reading(reader) => {
+                    match self.deadline.run(reader.message(status_from_h2)).await {
+                        Ok(Ok(Some(message))) => return Ok(Some(message)),
+                        Ok(Ok(None)) => self.read_trailers().await?,
+                        Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
+                    }
+                }
+                State::Done(None) => return Ok(None),
+                State::Done(Some(status)) if status.is_ok() => return Ok(None),
+                State::Done(Some(status)) => return Err(status.clone()),
+            }
+        }
+    }
+
+    async fn read_trailers(&mut self) -> Result<(), Status> {
+        let State::Reading(reader) = &mut self.state else { return Ok(()) };
+        let trailers = std::future::poll_fn(|cx| reader.poll_trailers(cx));
+        let status = match self.deadline.run(trailers).await {
+            Ok(Ok(Some(trailers))) => {
+                let status = Status::from_headers(&trailers).unwrap_or_else(|| {
+                    Status::unknown("the server's trailers carry no grpc-status")
+                });
+                self.trailers = Some(Metadata::from_headers(trailers).unwrap_or_default());
+                status
+            }
+            Ok(Ok(None)) => Status::internal("the server ended the stream without trailers"),
+            Ok(Err(err)) => status_from_h2(&err),
+            Err(deadline) => deadline,
+        };
+        if status.is_ok() {
+            self.state = State::Done(Some(status));
+            Ok(())
+        } else {
+            Err(self.fail(status))
+        }
+    }
+
+    pub(crate) fn trailers(&self) -> Option<&Metadata> {
+        self.trailers.as_ref()
+    }
+
+    pub(crate) fn into_metadata(self) -> (Metadata, Metadata) {
+        (self.headers.clone().unwrap_or_default(), self.trailers.clone().unwrap_or_default())
+    }
+
+    /// Reads a single response message and the OK status after it.
+    pub(crate) async fn single<T: prost::Message + Default>(
+        mut self,
+    ) -> Result<Response<T>, Status> {
+        let Some(first) = self.message().await? else {
+            return Err(Status::unimplemented(
+                "response cardinality violation: the server sent no response message",
+            ));
+        };
+        if self.message().await?.is_some() {
+            return Err(self.fail(Status::unimplemented(
+                "response cardinality violation: the server sent more than one response message",
+            )));
+        }
+        let message = decode(first)?;
+        let (headers, trailers) = self.into_metadata();
+        Ok(Response::new(headers, message, trailers))
+    }
+}
+
+impl Drop for ResponseReader {
+    fn drop(&mut self) {
+        // Dropping a response before its end cancels the call (RST_STREAM CANCEL).
+        if !matches!(self.state, State::Done(_)) {
+            if let Some(send) = &self.send {
+                reset(send, h2::Reason::CANCEL);
+            }
+        }
+    }
+}
+
+pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Status> {
+    T::decode(bytes).map_err(|err| Status::internal(format!("failed to decode response: {err}")))
+}
+
+enum Head {
+    Body(Metadata, RecvStream),
+    TrailersOnly(Metadata, Status),
+}
+
+/// Checks response headers (PROTOCOL-HTTP2.md "Responses", http-grpc-status-mapping.md):
+/// `grpc-status` wins when present, whatever the HTTP status; otherwise a non-200 status maps
+/// through the HTTP table, and a 200 that is not gRPC is UNKNOWN.
+fn head(response: http::Response<RecvStream>) -> Result<Head, Status> {
+    let (parts, body) = response.into_parts();
+    let trailers_only = body.is_end_stream();
+    if let Some(status) = Status::from_headers(&parts.headers) {
+        let headers = Metadata::from_headers(parts.headers).unwrap_or_default();
+        return Ok(Head::TrailersOnly(headers, status));
+    }
+    if parts.status != http::StatusCode::OK {
+        return Err(Status::from_http_status(parts.status.as_u16()));
+    }
+    match parts.headers.get(http::header::CONTENT_TYPE) {
+        Some(ct) if is_grpc_content_type(ct) => {}
+        other => {
+            return Err(Status::unknown(format!(
+                "the response is not gRPC: content-type {:?}",
+                other
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default()
+            )))
+        }
+    }
+    if trailers_only {
+        return Err(Status::unknown("the server ended the call without a grpc-status"));
+    }
+    let headers = Metadata::from_headers(parts.headers).map_err(Status::from)?;
+    Ok(Head::Body(headers, body))
+}
+
+/// The server's messages on a server-streaming or bidi call.
+///
+/// `message()` returns `Ok(None)` after the last message when the call ended OK, and the
+/// status as `Err` otherwise. Dropping it before the end cancels the call (RST_STREAM CANCEL).
+///
+/// ```no_run
+/// # async fn f(mut stream: h2grpc::client::Streaming<String>) -> Result<(), h2grpc::Status> {
+/// while let Some(reply) = stream.message().await? {
+///     println!("{reply}");
+/// }
+/// println!("trailers: {:?}", stream.trailers());
+/// # Ok(()) }
+/// ```
+pub struct Streaming<T> {
+    reader: ResponseReader,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Streaming<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Streaming").finish_non_exhaustive()
+    }
+}
+
+impl<T: prost::Message + Default> Streaming<T> {
+    pub(crate) fn new(reader: ResponseReader) -> Streaming<T> {
+        Streaming { reader, _type: PhantomData }
+    }
+
+    /// The next message, `Ok(None)` at an OK end, or the call's failure.
+    pub async fn message(&mut self) -> Result<Option<T>, Status> {
+        match self.reader.message().await? {
+            Some(bytes) => decode(bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The response headers, waiting for them if needed.
+    pub async fn headers(&mut self) -> Result<&Metadata, Status> {
+        self.reader.headers().await
+    }
+
+    /// The trailing metadata, once the stream has ended.
+    pub fn trailers(&self) -> Option<&Metadata> {
+        self.reader.trailers()
+    }
+
+    /// Cancels the call (RST_STREAM CANCEL); later reads fail with CANCELLED.
+    pub fn cancel(&mut self) {
+        self.reader.cancel();
+    }
+}

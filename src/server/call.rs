@@ -1,0 +1,370 @@
+//! One server call, from the request headers to the last frame: validation, routing, the
+//! handler, and the driver that watches for resets and deadlines while it flushes responses.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::{RecvStream, SendStream};
+use http::StatusCode;
+
+use super::context::CallContext;
+use super::service::{BoxFuture, RawCall, Reply, Route};
+use super::ConnShared;
+use crate::call::headers;
+use crate::call::recv::MessageReader;
+use crate::call::send::{Outbox, OutboxState};
+use crate::cancel::Cancellation;
+use crate::metadata::{Metadata, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT};
+use crate::status::Status;
+use crate::timeout::parse_grpc_timeout;
+
+/// The server's reading of an `h2` failure on a call's stream: the client reset it, or the
+/// connection failed. Either way the call is over for the client; the server-side status is
+/// CANCELLED (PROTOCOL-HTTP2.md, "Connection failure" and the RST_STREAM table).
+pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
+    match err.reason() {
+        Some(h2::Reason::CANCEL) if err.is_reset() => {
+            Status::cancelled("the client cancelled the call")
+        }
+        Some(reason) if err.is_reset() => {
+            Status::cancelled(format!("the client reset the stream: {reason}"))
+        }
+        _ => Status::cancelled(format!("the connection failed: {err}")),
+    }
+}
+
+/// Serves one request to completion.
+pub(crate) async fn serve(
+    request: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    conn: Arc<ConnShared>,
+) {
+    let (parts, body) = request.into_parts();
+    let server = &conn.server;
+    let call = match accept(&parts, &server.router) {
+        Ok(call) => call,
+        Err((http_status, status)) => {
+            // Not read: the body is dropped, and h2 resets the stream with NO_ERROR once this
+            // Trailers-Only response is out, which is the spec's early closure.
+            let mut response = headers::trailers_only(http_status, &status, None);
+            if status.code() == crate::Code::Unimplemented
+                && parts.headers.contains_key(GRPC_ENCODING)
+            {
+                response
+                    .headers_mut()
+                    .insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static("identity"));
+            }
+            let _ = respond.send_response(response, true);
+            return;
+        }
+    };
+    let Accepted { path, handler, deadline } = call;
+    let metadata = match Metadata::from_headers(parts.headers) {
+        Ok(metadata) => metadata,
+        Err(err) => {
+            let status = Status::from(err);
+            let _ = respond.send_response(
+                headers::trailers_only(StatusCode::BAD_REQUEST, &status, None),
+                true,
+            );
+            return;
+        }
+    };
+    let outbox = Arc::new(Outbox::default());
+    let cancellation = Cancellation::new();
+    let ctx = CallContext::new(
+        path,
+        metadata,
+        deadline,
+        conn.peer.clone(),
+        parts.uri.authority().cloned(),
+        cancellation.clone(),
+        outbox.clone(),
+    );
+    let reader = MessageReader::new(body, server.config.max_recv_message_len);
+    let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
+    let handler = CatchUnwind(handler.call(raw));
+    Driver {
+        handler,
+        responder: Responder::Pending(respond),
+        outbox,
+        cancellation,
+        deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+        finished: false,
+    }
+    .await
+}
+
+struct Accepted {
+    path: Arc<str>,
+    handler: Arc<dyn super::service::Handler>,
+    deadline: Option<Instant>,
+}
+
+/// The checks a request passes before a handler runs, in the order grpc-go applies them. An
+/// `Err` is the HTTP status and gRPC status of a Trailers-Only refusal.
+fn accept(
+    parts: &http::request::Parts,
+    router: &super::service::Router,
+) -> Result<Accepted, (StatusCode, Status)> {
+    if parts.method != http::Method::POST {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            Status::internal(format!("gRPC requires POST, got {}", parts.method)),
+        ));
+    }
+    match parts.headers.get(http::header::CONTENT_TYPE) {
+        Some(ct) if headers::is_grpc_content_type(ct) => {}
+        other => {
+            let shown = other.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Status::internal(format!(
+                    "invalid gRPC request content-type {:?}: expected application/grpc",
+                    shown.unwrap_or_default()
+                )),
+            ));
+        }
+    }
+    // `te: trailers` is required of clients, but a server gains nothing by refusing a request
+    // without it: like grpc-go (and unlike C-core) we accept it.
+    let path = parts.uri.path();
+    let (path, handler) = match router.route(path) {
+        Route::Found(path, handler) => (path.clone(), handler.clone()),
+        Route::UnknownService(service) => {
+            return Err((
+                StatusCode::OK,
+                Status::unimplemented(format!("unknown service {service}")),
+            ))
+        }
+        Route::UnknownMethod { service, method } => {
+            return Err((
+                StatusCode::OK,
+                Status::unimplemented(format!("unknown method {method} for service {service}")),
+            ))
+        }
+        Route::Malformed => {
+            return Err((
+                StatusCode::OK,
+                Status::unimplemented(format!("malformed method name: {path:?}")),
+            ))
+        }
+    };
+    // Compression arrives with a later release: anything but identity is refused before any
+    // message is read, naming what we accept (compression.md).
+    if let Some(encoding) = parts.headers.get(GRPC_ENCODING) {
+        if encoding.as_bytes() != b"identity" {
+            return Err((
+                StatusCode::OK,
+                Status::unimplemented(format!(
+                    "message encoding {:?} is not supported; this server accepts identity",
+                    String::from_utf8_lossy(encoding.as_bytes())
+                )),
+            ));
+        }
+    }
+    let deadline = match parts.headers.get(GRPC_TIMEOUT) {
+        None => None,
+        Some(value) => match parse_grpc_timeout(value.as_bytes()) {
+            Ok(timeout) => Some(Instant::now().checked_add(timeout).unwrap_or_else(far_future)),
+            Err(err) => return Err((StatusCode::BAD_REQUEST, err.into())),
+        },
+    };
+    if let Some(deadline) = deadline {
+        if deadline <= Instant::now() {
+            return Err((
+                StatusCode::OK,
+                Status::deadline_exceeded("deadline exceeded on arrival"),
+            ));
+        }
+    }
+    Ok(Accepted { path, handler, deadline })
+}
+
+fn far_future() -> Instant {
+    // About 30 years: further than any `grpc-timeout` means in practice.
+    Instant::now() + std::time::Duration::from_secs(86400 * 365 * 30)
+}
+
+/// Runs the handler and catches its panic, so a panicking handler fails only its own call.
+struct CatchUnwind(BoxFuture<Result<Reply, Status>>);
+
+impl Future for CatchUnwind {
+    type Output = Result<Reply, Status>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(poll) => poll,
+            Err(_) => Poll::Ready(Err(Status::internal("the handler panicked"))),
+        }
+    }
+}
+
+/// The response side of the stream, as it progresses.
+enum Responder {
+    /// Nothing sent yet.
+    Pending(SendResponse<Bytes>),
+    /// Headers sent; DATA may follow.
+    Open(SendStream<Bytes>),
+    /// Trailers sent, or the stream was reset.
+    Done,
+}
+
+impl Responder {
+    fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<h2::Reason, h2::Error>> {
+        match self {
+            Responder::Pending(respond) => respond.poll_reset(cx),
+            Responder::Open(stream) => stream.poll_reset(cx),
+            Responder::Done => Poll::Pending,
+        }
+    }
+
+    fn open(&mut self, state: &mut OutboxState) -> Result<&mut SendStream<Bytes>, h2::Error> {
+        if let Responder::Pending(respond) = self {
+            let metadata = state.take_headers();
+            let stream = respond.send_response(headers::response(metadata.as_ref()), false)?;
+            *self = Responder::Open(stream);
+        }
+        match self {
+            Responder::Open(stream) => Ok(stream),
+            // Only reached after `finish`, which the driver never follows with writes.
+            _ => Err(h2::Error::from(h2::Reason::INTERNAL_ERROR)),
+        }
+    }
+
+    /// Moves queued messages into h2, as much as flow control allows now.
+    fn poll_flush(&mut self, cx: &mut Context<'_>, outbox: &Outbox) -> Poll<Result<(), h2::Error>> {
+        loop {
+            let mut state = outbox.lock();
+            state.set_driver_waker(cx.waker());
+            let pending = state.pending();
+            if pending == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let stream = self.open(&mut state)?;
+            stream.reserve_capacity(pending);
+            let capacity = stream.capacity();
+            if capacity == 0 {
+                drop(state);
+                match stream.poll_capacity(cx) {
+                    Poll::Ready(Some(Ok(_))) => continue,
+                    Poll::Ready(Some(Err(err))) => return Poll::Ready(Err(err)),
+                    Poll::Ready(None) => {
+                        return Poll::Ready(Err(h2::Error::from(h2::Reason::STREAM_CLOSED)))
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            let chunk = state.take(capacity);
+            stream.send_data(chunk, false)?;
+        }
+    }
+
+    /// Ends the response with `status`: Trailers-Only if nothing was sent, else the remaining
+    /// messages and then trailers. Later writes to the sink fail.
+    fn finish(&mut self, outbox: &Outbox, unary: Option<Bytes>, status: &Status) {
+        let mut state = outbox.lock();
+        let trailers = std::mem::take(&mut state.trailers);
+        let rest = state.take(usize::MAX);
+        state
+            .close(Status::failed_precondition("the call has ended; no more messages can be sent"));
+        let result = match std::mem::replace(self, Responder::Done) {
+            Responder::Pending(mut respond) if unary.is_none() && rest.is_empty() => {
+                let headers_md = state.take_headers();
+                let mut response =
+                    headers::trailers_only(StatusCode::OK, status, headers_md.as_ref());
+                trailers.extend_into(response.headers_mut());
+                respond.send_response(response, true).map(drop)
+            }
+            mut open => {
+                let sent = open.open(&mut state).and_then(|stream| {
+                    if !rest.is_empty() {
+                        stream.send_data(rest, false)?;
+                    }
+                    if let Some(body) = unary {
+                        stream.send_data(body, false)?;
+                    }
+                    stream.send_trailers(headers::trailers(status, Some(&trailers)))
+                });
+                sent
+            }
+        };
+        // A failure here means the client is gone; there is nobody left to tell.
+        let _ = result;
+    }
+}
+
+/// Polls the handler, the client's resets and the deadline together, in the call's own task.
+struct Driver {
+    handler: CatchUnwind,
+    responder: Responder,
+    outbox: Arc<Outbox>,
+    cancellation: Cancellation,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The response is complete (or reset); the handler may still be running.
+    finished: bool,
+}
+
+impl Driver {
+    fn end_early(&mut self, status: Status, send: bool) {
+        self.cancellation.cancel();
+        if send {
+            self.responder.finish(&self.outbox, None, &status);
+        } else {
+            self.responder = Responder::Done;
+        }
+        self.outbox.close(status);
+        self.finished = true;
+        self.deadline = None;
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if !this.finished {
+            if let Poll::Ready(result) = this.responder.poll_reset(cx) {
+                let status = match result {
+                    Ok(h2::Reason::CANCEL) => Status::cancelled("the client cancelled the call"),
+                    Ok(reason) => {
+                        Status::cancelled(format!("the client reset the stream: {reason}"))
+                    }
+                    Err(err) => status_from_h2(&err),
+                };
+                this.end_early(status, false);
+            }
+        }
+        if let Some(deadline) = &mut this.deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
+            }
+        }
+        if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
+            if !this.finished {
+                match result {
+                    Ok(Reply::Unary(body)) => {
+                        this.responder.finish(&this.outbox, Some(body), &Status::ok())
+                    }
+                    Ok(Reply::Streamed) => this.responder.finish(&this.outbox, None, &Status::ok()),
+                    Err(status) => this.responder.finish(&this.outbox, None, &status),
+                }
+                this.finished = true;
+            }
+            return Poll::Ready(());
+        }
+        if !this.finished {
+            if let Poll::Ready(Err(err)) = this.responder.poll_flush(cx, &this.outbox) {
+                this.end_early(status_from_h2(&err), false);
+            }
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,383 @@
+//! The server: bind a Unix socket (or TCP, or hand it any stream), route calls to services,
+//! enforce deadlines and limits, and shut down gracefully.
+//!
+//! ```no_run
+//! use h2grpc::server::{Server, Service};
+//! use h2grpc::Status;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let echo = Service::new("echo.v1.Echo")
+//!     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+//! let server = Server::builder().add_service(echo).bind_unix("/tmp/echo.sock")?;
+//! let shutdown = server.shutdown_handle();
+//! let running = tokio::spawn(server.serve());
+//! // ... later:
+//! shutdown.shutdown();
+//! running.await??;
+//! # Ok(()) }
+//! ```
+
+mod call;
+mod conn;
+mod context;
+mod service;
+mod stream;
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use self::context::CallContext;
+pub use self::service::Service;
+pub use self::stream::{RequestStream, ResponseSink};
+
+use self::service::Router;
+use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
+use crate::error::{Error, ErrorKind};
+use crate::transport::{Listener, Peer, Target};
+
+/// Limits and HTTP/2 settings, each with the default its setter documents.
+#[derive(Clone, Debug)]
+pub(crate) struct ServerConfig {
+    pub(crate) max_recv_message_len: usize,
+    pub(crate) max_send_message_len: usize,
+    max_concurrent_streams: u32,
+    max_header_list_size: u32,
+    initial_stream_window_size: u32,
+    initial_connection_window_size: u32,
+    max_frame_size: u32,
+    max_send_buffer_size: usize,
+    pub(crate) handshake_timeout: Duration,
+    shutdown_grace: Duration,
+    socket_mode: Option<u32>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
+            max_send_message_len: usize::MAX,
+            max_concurrent_streams: 1024,
+            max_header_list_size: 16 * 1024,
+            initial_stream_window_size: 1024 * 1024,
+            initial_connection_window_size: 4 * 1024 * 1024,
+            max_frame_size: 16 * 1024,
+            max_send_buffer_size: 128 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+            socket_mode: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub(crate) fn h2_builder(&self) -> h2::server::Builder {
+        let mut builder = h2::server::Builder::new();
+        builder
+            .max_concurrent_streams(self.max_concurrent_streams)
+            .max_header_list_size(self.max_header_list_size)
+            .initial_window_size(self.initial_stream_window_size)
+            .initial_connection_window_size(self.initial_connection_window_size)
+            .max_frame_size(self.max_frame_size)
+            .max_send_buffer_size(self.max_send_buffer_size);
+        builder
+    }
+}
+
+/// The two stages of shutdown: stop taking calls (drain), then cancel what is left (force).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ShutdownSignal {
+    pub(crate) drain: CancellationToken,
+    pub(crate) force: CancellationToken,
+}
+
+pub(crate) struct ServerShared {
+    pub(crate) router: Router,
+    pub(crate) config: ServerConfig,
+    pub(crate) shutdown: ShutdownSignal,
+}
+
+pub(crate) struct ConnShared {
+    pub(crate) server: Arc<ServerShared>,
+    pub(crate) peer: Peer,
+}
+
+/// Builds a [`Server`]: services, limits, then a listener.
+///
+/// Setters take `&mut self` and return `&mut Self`, so a builder can be configured in one
+/// chain or step by step; each documents its default.
+///
+/// ```
+/// use h2grpc::server::Server;
+/// let dir = tempfile::tempdir()?;
+/// let server = Server::builder()
+///     .max_recv_message_len(16 << 20)
+///     .socket_mode(0o600)
+///     .bind_unix(dir.path().join("app.sock"))?;
+/// # drop(server);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct Builder {
+    router: Router,
+    config: ServerConfig,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("services", &self.router.service_names().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(&mut self, value: $ty) -> &mut Self {
+            self.config.$name = value;
+            self
+        }
+    };
+}
+
+impl Builder {
+    /// Adds a service. A later service with the same name replaces the earlier one's methods
+    /// of the same names.
+    pub fn add_service(&mut self, service: Service) -> &mut Self {
+        self.router.add(service);
+        self
+    }
+
+    setter! {
+        /// Largest request message accepted, in bytes. Default 4 MiB (4,194,304), as every
+        /// gRPC implementation; a larger message fails the call with RESOURCE_EXHAUSTED.
+        max_recv_message_len: usize
+    }
+    setter! {
+        /// Largest response message a handler may send. Default: unlimited (up to 4 GiB, the
+        /// framing's limit); a larger message fails the send with RESOURCE_EXHAUSTED.
+        max_send_message_len: usize
+    }
+    setter! {
+        /// SETTINGS_MAX_CONCURRENT_STREAMS: calls one connection may have open at once.
+        /// Default 1024; clients queue calls beyond it.
+        max_concurrent_streams: u32
+    }
+    setter! {
+        /// SETTINGS_MAX_HEADER_LIST_SIZE: the largest request header block, counted as HTTP/2
+        /// does (name + value + 32 per entry). Default 16 KiB; larger blocks are refused with
+        /// HTTP 431.
+        max_header_list_size: u32
+    }
+    setter! {
+        /// Each stream's HTTP/2 receive window. Default 1 MiB (HTTP/2's own default is 64 KiB,
+        /// too small to keep a local socket busy).
+        initial_stream_window_size: u32
+    }
+    setter! {
+        /// The connection's HTTP/2 receive window, shared by its streams. Default 4 MiB.
+        initial_connection_window_size: u32
+    }
+    setter! {
+        /// SETTINGS_MAX_FRAME_SIZE: the largest DATA frame the client may send us. Default
+        /// 16 KiB (HTTP/2's default); at most 16 MiB - 1.
+        max_frame_size: u32
+    }
+    setter! {
+        /// Bytes `h2` may hold per stream before a handler's `send` waits. Default 128 KiB.
+        max_send_buffer_size: usize
+    }
+    setter! {
+        /// How long a new connection may take to send the HTTP/2 preface. Default 10 s.
+        handshake_timeout: Duration
+    }
+    setter! {
+        /// How long [`ShutdownHandle::shutdown`] lets in-flight calls run before cancelling
+        /// them. Default 10 s.
+        shutdown_grace: Duration
+    }
+
+    /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
+    /// so that only the owner may connect. Default: left to the umask.
+    pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
+        self.config.socket_mode = Some(mode);
+        self
+    }
+
+    fn build(&mut self, listener: Option<Listener>) -> Server {
+        let shared = ServerShared {
+            router: std::mem::take(&mut self.router),
+            config: self.config.clone(),
+            shutdown: ShutdownSignal::default(),
+        };
+        Server { shared: Arc::new(shared), listener }
+    }
+
+    /// Binds a Unix domain socket at `path` and returns the server, ready to [`serve`].
+    ///
+    /// A stale socket file (nobody listening) is removed first. A live socket, or a path that
+    /// is not a socket (a regular file, a directory), is refused: the user's file is never
+    /// deleted. The services added so far move into the server.
+    ///
+    /// [`serve`]: Server::serve
+    pub fn bind_unix(&mut self, path: impl AsRef<Path>) -> Result<Server, Error> {
+        let path = path.as_ref();
+        let listener = crate::transport::unix::bind_unix(path, self.config.socket_mode)?;
+        Ok(self.build(Some(Listener::Unix { listener, path: Some(path.to_path_buf()) })))
+    }
+
+    /// Binds a Linux abstract Unix socket (`unix-abstract:name` for clients): no file, no
+    /// permissions.
+    #[cfg(target_os = "linux")]
+    pub fn bind_unix_abstract(&mut self, name: &str) -> Result<Server, Error> {
+        let listener = crate::transport::unix::bind_unix_abstract(name)?;
+        Ok(self.build(Some(Listener::Unix { listener, path: None })))
+    }
+
+    /// Binds a TCP listener (cleartext HTTP/2 with prior knowledge). Use port 0 for any free
+    /// port and read it back with [`Server::local_target`].
+    pub fn bind_tcp(&mut self, addr: impl std::net::ToSocketAddrs) -> Result<Server, Error> {
+        let listener = crate::transport::tcp::bind_tcp(addr)?;
+        Ok(self.build(Some(Listener::Tcp(listener))))
+    }
+
+    /// A server with no listener, for [`Server::serve_connection`] on streams you accept
+    /// yourself (an in-memory duplex, a socket pair, an inherited fd).
+    pub fn build_unbound(&mut self) -> Server {
+        self.build(None)
+    }
+}
+
+/// A gRPC server: services, limits and (usually) a bound listener.
+pub struct Server {
+    shared: Arc<ServerShared>,
+    listener: Option<Listener>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("listener", &self.listener).finish_non_exhaustive()
+    }
+}
+
+/// Starts and observes graceful shutdown of a [`Server`]. Cheap to clone.
+///
+/// `shutdown()` stops accepting connections, removes the socket file, sends GOAWAY on every
+/// connection and lets in-flight calls finish for the grace period; then it cancels what is
+/// left (handlers see their cancellation fire). [`Server::serve`] returns when all is done.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle {
+    signal: ShutdownSignal,
+}
+
+impl ShutdownHandle {
+    /// Begins graceful shutdown; returns at once.
+    pub fn shutdown(&self) {
+        self.signal.drain.cancel();
+    }
+
+    /// Cancels every in-flight call now, without waiting for the grace period.
+    pub fn shutdown_now(&self) {
+        self.signal.drain.cancel();
+        self.signal.force.cancel();
+    }
+}
+
+impl Server {
+    /// A builder with every default.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// What a client passes to [`Channel::connect`](crate::client::Channel::connect) to reach
+    /// this server, or `None` for an unbound server.
+    pub fn local_target(&self) -> Option<Target> {
+        self.listener.as_ref().map(Listener::local_target)
+    }
+
+    /// A handle to shut the server down from elsewhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { signal: self.shared.shutdown.clone() }
+    }
+
+    /// Accepts connections and serves them until [`ShutdownHandle::shutdown`]; then drains, and
+    /// returns once every connection is closed. The socket file is removed on the way out.
+    pub async fn serve(mut self) -> Result<(), Error> {
+        let Some(listener) = self.listener.take() else {
+            return Err(Error::new(
+                ErrorKind::Bind,
+                "this server has no listener: use bind_unix or bind_tcp, or serve_connection",
+            ));
+        };
+        let (listener, socket_path) = listener.into_tokio().map_err(|err| {
+            Error::with_source(ErrorKind::Bind, "cannot register the listener with tokio", err)
+        })?;
+        let shutdown = self.shared.shutdown.clone();
+        let mut connections = JoinSet::new();
+        {
+            let mut drained = pin!(shutdown.drain.cancelled());
+            loop {
+                let accepted = {
+                    let mut accept = pin!(listener.accept());
+                    std::future::poll_fn(|cx| {
+                        while let Poll::Ready(Some(_)) = connections.poll_join_next(cx) {}
+                        if drained.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(None);
+                        }
+                        accept.as_mut().poll(cx).map(Some)
+                    })
+                    .await
+                };
+                match accepted {
+                    None => break,
+                    Some(Ok(stream)) => {
+                        let peer = stream.peer();
+                        let shared = self.shared.clone();
+                        connections.spawn(conn::serve_connection(stream, peer, shared));
+                    }
+                    // Out of file descriptors and the like: back off briefly, keep serving.
+                    Some(Err(_)) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+        }
+        drop(listener);
+        if let Some(path) = socket_path {
+            crate::transport::unix::remove_socket_file(&path);
+        }
+        let grace = tokio::time::sleep(self.shared.config.shutdown_grace);
+        let mut grace = pin!(grace);
+        let mut forced = pin!(shutdown.force.cancelled());
+        std::future::poll_fn(|cx| {
+            if grace.as_mut().poll(cx).is_ready() || forced.as_mut().poll(cx).is_ready() {
+                shutdown.force.cancel();
+            }
+            loop {
+                match connections.poll_join_next(cx) {
+                    Poll::Ready(Some(_)) => continue,
+                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Serves one already-connected stream (any `AsyncRead + AsyncWrite`) until it closes.
+    /// `peer` is what handlers see as [`CallContext::peer`].
+    pub fn serve_connection<IO>(&self, io: IO, peer: Peer) -> impl Future<Output = ()> + Send
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        conn::serve_connection(io, peer, self.shared.clone())
+    }
+}

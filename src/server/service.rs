@@ -1,0 +1,281 @@
+//! Services: named tables of methods, and the adapters that turn typed handlers into the one
+//! erased shape the call driver runs.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+
+use super::context::CallContext;
+use super::stream::{RequestStream, ResponseSink};
+use crate::call::recv::MessageReader;
+use crate::codec::encode_message;
+use crate::status::Status;
+
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What the driver hands a handler: the context, the request body, the response sink's limit.
+pub(crate) struct RawCall {
+    pub(crate) ctx: CallContext,
+    pub(crate) reader: MessageReader,
+    pub(crate) max_send_len: usize,
+}
+
+/// How a handler ended: a unary response (already encoded), or the end of a streamed response.
+pub(crate) enum Reply {
+    Unary(Bytes),
+    Streamed,
+}
+
+pub(crate) trait Handler: Send + Sync + 'static {
+    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>>;
+}
+
+/// A gRPC service: its fully-qualified name (`package.Service`) and its methods.
+///
+/// Generated code builds one from a trait implementation; hand-written services chain the four
+/// call kinds. Each handler receives the [`CallContext`] first.
+///
+/// ```
+/// use h2grpc::server::Service;
+/// use h2grpc::Status;
+///
+/// let service = Service::new("echo.v1.Echo")
+///     .unary("Say", |_ctx, req: String| async move { Ok::<_, Status>(format!("you said {req}")) });
+/// assert_eq!(service.name(), "echo.v1.Echo");
+/// assert_eq!(service.method_names().collect::<Vec<_>>(), ["Say"]);
+/// ```
+pub struct Service {
+    name: String,
+    methods: Vec<(String, Arc<dyn Handler>)>,
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.name)
+            .field("methods", &self.method_names().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Service {
+    /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive).
+    pub fn new(name: impl Into<String>) -> Service {
+        Service { name: name.into(), methods: Vec::new() }
+    }
+
+    /// The service's fully-qualified name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The names of the methods registered so far, in registration order.
+    pub fn method_names(&self) -> impl Iterator<Item = &str> {
+        self.methods.iter().map(|(name, _)| name.as_str())
+    }
+
+    fn add(mut self, method: &str, handler: Arc<dyn Handler>) -> Service {
+        self.methods.retain(|(name, _)| name != method);
+        self.methods.push((method.to_owned(), handler));
+        self
+    }
+
+    /// Adds a unary method: one request in, one response out.
+    pub fn unary<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    where
+        Req: prost::Message + Default + 'static,
+        Resp: prost::Message + 'static,
+        F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+    {
+        self.add(method, Arc::new(Unary { handler, _types: std::marker::PhantomData }))
+    }
+
+    /// Adds a server-streaming method: one request in, responses written to a sink.
+    pub fn server_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    where
+        Req: prost::Message + Default + 'static,
+        Resp: prost::Message + 'static,
+        F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.add(method, Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }))
+    }
+
+    /// Adds a client-streaming method: a stream of requests in, one response out.
+    pub fn client_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    where
+        Req: prost::Message + Default + 'static,
+        Resp: prost::Message + 'static,
+        F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+    {
+        self.add(method, Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }))
+    }
+
+    /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
+    pub fn bidi_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    where
+        Req: prost::Message + Default + 'static,
+        Resp: prost::Message + 'static,
+        F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.add(method, Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
+    }
+}
+
+/// Decodes one request message; a message that does not parse is INTERNAL (statuscodes.md:
+/// "Error parsing request proto").
+pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Status> {
+    T::decode(bytes).map_err(|err| Status::internal(format!("failed to decode request: {err}")))
+}
+
+/// Reads the single request of a unary or server-streaming call, up to the end of the stream.
+async fn single_request<Req: prost::Message + Default>(
+    reader: &mut MessageReader,
+) -> Result<Req, Status> {
+    let Some(first) = reader.message(super::call::status_from_h2).await? else {
+        return Err(Status::unimplemented(
+            "request cardinality violation: expected one request message, received none",
+        ));
+    };
+    if reader.message(super::call::status_from_h2).await?.is_some() {
+        return Err(Status::unimplemented(
+            "request cardinality violation: expected one request message, received more",
+        ));
+    }
+    decode(first)
+}
+
+fn encode_reply<Resp: prost::Message>(resp: &Resp, max: usize) -> Result<Reply, Status> {
+    let mut buf = BytesMut::new();
+    encode_message(resp, max, &mut buf)?;
+    Ok(Reply::Unary(buf.freeze()))
+}
+
+macro_rules! adapter {
+    ($name:ident) => {
+        struct $name<F, Req, Resp> {
+            handler: F,
+            _types: std::marker::PhantomData<fn(Req) -> Resp>,
+        }
+    };
+}
+adapter!(Unary);
+adapter!(ServerStreaming);
+adapter!(ClientStreaming);
+adapter!(Bidi);
+
+impl<Req, Resp, F, Fut> Handler for Unary<F, Req, Resp>
+where
+    Req: prost::Message + Default + 'static,
+    Resp: prost::Message + 'static,
+    F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+{
+    fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
+        Box::pin(async move {
+            let req = single_request::<Req>(&mut call.reader).await?;
+            let resp = (self.handler)(call.ctx, req).await?;
+            encode_reply(&resp, call.max_send_len)
+        })
+    }
+}
+
+impl<Req, Resp, F, Fut> Handler for ServerStreaming<F, Req, Resp>
+where
+    Req: prost::Message + Default + 'static,
+    Resp: prost::Message + 'static,
+    F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Status>> + Send + 'static,
+{
+    fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
+        Box::pin(async move {
+            let req = single_request::<Req>(&mut call.reader).await?;
+            let sink = ResponseSink::new(call.ctx.outbox(), call.max_send_len);
+            (self.handler)(call.ctx, req, sink).await?;
+            Ok(Reply::Streamed)
+        })
+    }
+}
+
+impl<Req, Resp, F, Fut> Handler for ClientStreaming<F, Req, Resp>
+where
+    Req: prost::Message + Default + 'static,
+    Resp: prost::Message + 'static,
+    F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
+{
+    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
+        Box::pin(async move {
+            let requests = RequestStream::new(call.reader);
+            let resp = (self.handler)(call.ctx, requests).await?;
+            encode_reply(&resp, call.max_send_len)
+        })
+    }
+}
+
+impl<Req, Resp, F, Fut> Handler for Bidi<F, Req, Resp>
+where
+    Req: prost::Message + Default + 'static,
+    Resp: prost::Message + 'static,
+    F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Status>> + Send + 'static,
+{
+    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
+        Box::pin(async move {
+            let requests = RequestStream::new(call.reader);
+            let sink = ResponseSink::new(call.ctx.outbox(), call.max_send_len);
+            (self.handler)(call.ctx, requests, sink).await?;
+            Ok(Reply::Streamed)
+        })
+    }
+}
+
+/// Every registered method, by `:path`.
+#[derive(Default)]
+pub(crate) struct Router {
+    methods: HashMap<String, (Arc<str>, Arc<dyn Handler>)>,
+    services: HashMap<String, ()>,
+}
+
+/// What a `:path` resolves to.
+pub(crate) enum Route<'a> {
+    Found(&'a Arc<str>, &'a Arc<dyn Handler>),
+    UnknownService(&'a str),
+    UnknownMethod { service: &'a str, method: &'a str },
+    Malformed,
+}
+
+impl Router {
+    pub(crate) fn add(&mut self, service: Service) {
+        for (method, handler) in service.methods {
+            let path = format!("/{}/{}", service.name, method);
+            self.methods.insert(path.clone(), (Arc::from(path), handler));
+        }
+        self.services.insert(service.name, ());
+    }
+
+    /// Resolves a `:path`. Split at the last `/` as grpc-go does; matching is case-sensitive.
+    pub(crate) fn route<'a>(&'a self, path: &'a str) -> Route<'a> {
+        if let Some((path_key, handler)) = self.methods.get(path) {
+            return Route::Found(path_key, handler);
+        }
+        let Some(rest) = path.strip_prefix('/') else { return Route::Malformed };
+        let Some((service, method)) = rest.rsplit_once('/') else { return Route::Malformed };
+        if self.services.contains_key(service) {
+            Route::UnknownMethod { service, method }
+        } else {
+            Route::UnknownService(service)
+        }
+    }
+
+    pub(crate) fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.keys().map(String::as_str)
+    }
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests over real Unix sockets (and TCP where it applies).
+
+mod smoke;
+mod support;
