@@ -11,10 +11,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let socket = dir.join("greeter.sock");
 
     // `String` is protobuf's StringValue: enough for a first call without a .proto.
-    let greeter = Service::new("helloworld.Greeter").unary("SayHello", |ctx, name: String| async move {
-        let uid = ctx.peer().uid().unwrap_or_default();
-        Ok::<_, Status>(format!("Hello, {name}! (your uid is {uid})"))
-    });
+    let greeter =
+        Service::new("helloworld.Greeter").unary("SayHello", |ctx, name: String| async move {
+            let uid = ctx.peer().uid().unwrap_or_default();
+            Ok::<_, Status>(format!("Hello, {name}! (your uid is {uid})"))
+        });
     let server = Server::builder().add_service(greeter).bind_unix(&socket)?;
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());

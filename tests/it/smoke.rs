@@ -30,7 +30,13 @@ fn echo() -> Service {
 
 #[tokio::test]
 async fn smoke_all_four_kinds() {
-    let server = spawn_unix(vec![echo()]);
+    for transport in TRANSPORTS {
+        smoke_over(transport).await;
+    }
+}
+
+async fn smoke_over(transport: Transport) {
+    let server = spawn_with(transport, vec![echo()], |_| {});
     let ch = server.channel().await;
     let r: Payload =
         ch.unary("/test.Echo/Unary", &payload(10), CallOptions::new()).await.unwrap().into_inner();

@@ -48,16 +48,40 @@ impl TestServer {
     }
 }
 
+/// Which transport a test runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Unix,
+    Tcp,
+}
+
+pub(crate) const TRANSPORTS: [Transport; 2] = [Transport::Unix, Transport::Tcp];
+
 /// Binds a Unix socket in a fresh temp dir, then spawns `serve`: clients may connect at once.
 pub(crate) fn spawn_unix(services: Vec<Service>) -> TestServer {
+    spawn_with(Transport::Unix, services, |_| {})
+}
+
+/// Binds over `transport` (TCP: 127.0.0.1, any free port) with `configure` applied to the
+/// builder, then spawns `serve`.
+pub(crate) fn spawn_with(
+    transport: Transport,
+    services: Vec<Service>,
+    configure: impl FnOnce(&mut h2grpc::server::Builder),
+) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("test.sock");
     let mut builder = Server::builder();
     for service in services {
         builder.add_service(service);
     }
-    let server = builder.bind_unix(&path).expect("bind");
+    configure(&mut builder);
+    let server = match transport {
+        Transport::Unix => builder.bind_unix(&path).expect("bind unix"),
+        Transport::Tcp => builder.bind_tcp("127.0.0.1:0").expect("bind tcp"),
+    };
+    let target = server.local_target().expect("bound").to_string();
     let shutdown = server.shutdown_handle();
     let task = tokio::spawn(server.serve());
-    TestServer { target: format!("unix:{}", path.display()), path, shutdown, task, _dir: dir }
+    TestServer { target, path, shutdown, task, _dir: dir }
 }
