@@ -58,6 +58,7 @@ pub(crate) enum Transport {
 pub(crate) const TRANSPORTS: [Transport; 2] = [Transport::Unix, Transport::Tcp];
 
 /// Binds a Unix socket in a fresh temp dir, then spawns `serve`: clients may connect at once.
+#[allow(dead_code)] // for tests that only make sense over a Unix socket
 pub(crate) fn spawn_unix(services: Vec<Service>) -> TestServer {
     spawn_with(Transport::Unix, services, |_| {})
 }
