@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::call::send::Outbox;
 use crate::cancel::Cancellation;
 use crate::metadata::Metadata;
@@ -32,28 +34,17 @@ use crate::transport::Peer;
 /// ```
 #[derive(Debug)]
 pub struct CallContext {
-    method: Arc<str>,
-    metadata: Metadata,
-    deadline: Option<Instant>,
-    peer: Peer,
-    authority: Option<http::uri::Authority>,
-    cancellation: Cancellation,
-    outbox: Arc<Outbox>,
+    pub(crate) method: Arc<str>,
+    pub(crate) metadata: Metadata,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) peer: Peer,
+    pub(crate) authority: Option<http::uri::Authority>,
+    pub(crate) cancellation: Cancellation,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) outbox: Arc<Outbox>,
 }
 
 impl CallContext {
-    pub(crate) fn new(
-        method: Arc<str>,
-        metadata: Metadata,
-        deadline: Option<Instant>,
-        peer: Peer,
-        authority: Option<http::uri::Authority>,
-        cancellation: Cancellation,
-        outbox: Arc<Outbox>,
-    ) -> CallContext {
-        CallContext { method, metadata, deadline, peer, authority, cancellation, outbox }
-    }
-
     pub(crate) fn outbox(&self) -> Arc<Outbox> {
         self.outbox.clone()
     }
@@ -105,6 +96,13 @@ impl CallContext {
     /// Resolves once the call is cancelled.
     pub async fn cancelled(&self) {
         self.cancellation.cancelled().await
+    }
+
+    /// Resolves once the server begins a graceful shutdown. Long-lived calls (subscriptions,
+    /// watches) should end then, so that the server can drain before its grace period runs
+    /// out; calls that finish by themselves need not watch it.
+    pub async fn server_shutting_down(&self) {
+        self.shutdown.cancelled().await
     }
 
     /// Adds an ASCII response header (custom metadata). Fails once headers were sent or if the
