@@ -1,4 +1,5 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
+mod calls;
 mod smoke;
 mod support;
