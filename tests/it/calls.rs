@@ -124,7 +124,10 @@ async fn unary_call_returns_the_handlers_reply() {
     for transport in TRANSPORTS {
         let f = start(transport).await;
         for i in [0, 1, 7, u32::MAX] {
-            let reply = f.channel.unary::<_, Payload>("/calls.Svc/Echo", &numbered(i), CallOptions::new()).await;
+            let reply = f
+                .channel
+                .unary::<_, Payload>("/calls.Svc/Echo", &numbered(i), CallOptions::new())
+                .await;
             assert_eq!(reply.unwrap().into_inner(), numbered(i), "{transport:?}");
         }
         f.server.stop().await;
@@ -249,7 +252,10 @@ async fn sink_used_after_the_handler_returned_fails_instead_of_writing() {
         let err = sink.send(numbered(1)).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
         // The connection is unharmed.
-        let reply = f.channel.unary::<_, Payload>("/calls.Svc/Echo", &numbered(9), CallOptions::new()).await;
+        let reply = f
+            .channel
+            .unary::<_, Payload>("/calls.Svc/Echo", &numbered(9), CallOptions::new())
+            .await;
         assert_eq!(reply.unwrap().into_inner(), numbered(9));
         f.server.stop().await;
     }
