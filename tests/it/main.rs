@@ -1,6 +1,8 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
 mod calls;
+mod errors;
+mod raw;
 mod sizes;
 mod smoke;
 mod support;

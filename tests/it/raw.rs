@@ -1,0 +1,96 @@
+//! A raw `h2` client, to send what the h2grpc client never would and to see the exact wire.
+
+use std::path::Path;
+
+use bytes::{Bytes, BytesMut};
+use h2::client::{ResponseFuture, SendRequest};
+use http::{HeaderMap, Request, StatusCode};
+
+/// An HTTP/2 connection to a test server's Unix socket.
+pub(crate) async fn connect(path: &Path) -> SendRequest<Bytes> {
+    let io = tokio::net::UnixStream::connect(path).await.expect("connect");
+    let (send, conn) = h2::client::handshake(io).await.expect("h2 handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    send
+}
+
+/// A well-formed gRPC request for `path`, as the spec's Request-Headers describe it.
+pub(crate) fn request(path: &str) -> http::request::Builder {
+    Request::post(format!("http://localhost{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+}
+
+/// `msg` as one Length-Prefixed-Message.
+pub(crate) fn frame(msg: &impl prost::Message) -> Bytes {
+    let mut buf = BytesMut::new();
+    h2grpc::codec::encode_message(msg, usize::MAX, &mut buf).expect("encode");
+    buf.freeze()
+}
+
+/// Everything the server sent back on one stream.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    /// The response headers ended the stream: Trailers-Only (or a bare HTTP error).
+    pub(crate) trailers_only: bool,
+    pub(crate) body: Bytes,
+    pub(crate) trailers: Option<HeaderMap>,
+}
+
+impl Reply {
+    /// The header block that carries `grpc-status`: the headers for Trailers-Only, else the
+    /// trailers.
+    pub(crate) fn status_block(&self) -> &HeaderMap {
+        if self.trailers_only {
+            &self.headers
+        } else {
+            self.trailers.as_ref().expect("trailers")
+        }
+    }
+
+    pub(crate) fn grpc_status(&self) -> Option<&str> {
+        self.status_block().get("grpc-status").map(|v| v.to_str().unwrap())
+    }
+
+    /// The status as the h2grpc client reads it from these headers.
+    pub(crate) fn status(&self) -> h2grpc::Status {
+        h2grpc::Status::from_headers(self.status_block()).expect("a grpc-status")
+    }
+}
+
+/// Reads a whole response, releasing flow-control capacity as DATA arrives.
+pub(crate) async fn read(response: ResponseFuture) -> Reply {
+    let response = response.await.expect("a response");
+    let (parts, mut body) = response.into_parts();
+    let trailers_only = body.is_end_stream();
+    let mut data = BytesMut::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.expect("response body");
+        let _ = body.flow_control().release_capacity(chunk.len());
+        data.extend_from_slice(&chunk);
+    }
+    let trailers = body.trailers().await.expect("response trailers");
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        trailers_only,
+        body: data.freeze(),
+        trailers,
+    }
+}
+
+/// Sends `request` with `body` and END_STREAM, and reads the response.
+pub(crate) async fn call(
+    send: &mut SendRequest<Bytes>,
+    request: Request<()>,
+    body: Bytes,
+) -> Reply {
+    let mut ready = send.clone().ready().await.expect("ready");
+    let (response, mut stream) = ready.send_request(request, false).expect("send request");
+    stream.send_data(body, true).expect("send body");
+    read(response).await
+}
