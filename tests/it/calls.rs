@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use h2grpc::client::{Channel, Streaming};
-use h2grpc::server::ResponseSink;
+use h2grpc::server::{RequestStream, ResponseSink};
 use h2grpc::{CallOptions, Code, Service, Status};
 use tokio::sync::mpsc;
 
@@ -85,6 +85,11 @@ fn service(orphans: SinkDrop) -> Service {
             }
             drop(tx);
             writer.await.map_err(|_| Status::internal("writer task failed"))?
+        })
+        // Answers one message without waiting for the client to finish its requests.
+        .bidi_streaming("Once", |_ctx, _reqs: RequestStream<Payload>, mut sink| async move {
+            sink.send(numbered(0)).await?;
+            Ok(())
         })
         // Sends one message, hands its sink to the test and returns at once.
         .server_streaming("Orphan", move |_ctx, _req: StreamReq, mut sink| {
@@ -321,6 +326,27 @@ async fn server_streaming_error_after_three_messages_delivers_the_messages_then_
         assert_eq!((err.code(), err.message()), (Code::Aborted, "stopped after 3"));
         // The error is final: reading again repeats it rather than inventing an end.
         assert_eq!(stream.message().await.unwrap_err().code(), Code::Aborted);
+        f.server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn closing_the_requests_after_the_server_ended_the_call_succeeds() {
+    for transport in TRANSPORTS {
+        let f = start(transport).await;
+        for _ in 0..20 {
+            let (mut tx, mut rx) = f
+                .channel
+                .bidi_streaming::<Payload, Payload>("/calls.Svc/Once", CallOptions::new())
+                .await
+                .unwrap();
+            tx.send(numbered(7)).await.unwrap();
+            // The call ends OK while the client's request side is still open...
+            assert_eq!(drain(&mut rx).await.unwrap(), [0]);
+            // ...and half-closing it now is not an error, however far the server's early
+            // RST_STREAM(NO_ERROR) has got.
+            tx.close().await.unwrap();
+        }
         f.server.stop().await;
     }
 }

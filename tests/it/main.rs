@@ -2,6 +2,7 @@
 
 mod calls;
 mod errors;
+mod metadata;
 mod raw;
 mod sizes;
 mod smoke;
