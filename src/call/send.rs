@@ -134,6 +134,18 @@ impl OutboxState {
         self.headers.take()
     }
 
+    /// Adds trailing metadata; an error once the call has ended, as the trailers are then
+    /// out (or the stream was reset) and a late entry would be silently lost.
+    pub(crate) fn trailers_mut(&mut self) -> Result<&mut Metadata, Status> {
+        if let Some(status) = &self.closed {
+            return Err(Status::new(
+                status.code(),
+                format!("trailers can no longer be set: {}", status.message()),
+            ));
+        }
+        Ok(&mut self.trailers)
+    }
+
     /// Adds response metadata; an error once the headers have been sent.
     pub(crate) fn headers_mut(&mut self) -> Result<&mut Metadata, Status> {
         if self.headers_frozen {

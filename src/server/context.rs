@@ -123,14 +123,16 @@ impl CallContext {
     }
 
     /// Adds an ASCII trailer (trailing metadata), sent with the status when the call ends.
+    /// Fails once the call has ended (the handler returned, or the call was cancelled) or if
+    /// the key or value is not valid metadata.
     pub fn set_trailer(&self, key: &str, value: &str) -> Result<(), Status> {
-        self.outbox.lock().trailers.append(key, value)?;
+        self.outbox.lock().trailers_mut()?.append(key, value)?;
         Ok(())
     }
 
     /// Adds a binary (`-bin`) trailer.
     pub fn set_trailer_bin(&self, key: &str, value: &[u8]) -> Result<(), Status> {
-        self.outbox.lock().trailers.append_bin(key, value)?;
+        self.outbox.lock().trailers_mut()?.append_bin(key, value)?;
         Ok(())
     }
 }
