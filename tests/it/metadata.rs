@@ -45,8 +45,16 @@ fn outcome(result: Result<(), Status>) -> Payload {
     Payload { data: Bytes::from(text) }
 }
 
-fn service(seen: mpsc::UnboundedSender<Seen>) -> Service {
+fn service(
+    seen: mpsc::UnboundedSender<Seen>,
+    contexts: mpsc::UnboundedSender<CallContext>,
+) -> Service {
     Service::new("md.Svc")
+        // Hands its context to the test and returns.
+        .unary("Escape", move |ctx: CallContext, _req: Payload| {
+            let _ = contexts.send(ctx);
+            async move { Ok::<_, Status>(Payload::default()) }
+        })
         .unary("Inspect", move |ctx: CallContext, _req: Payload| {
             let metadata = ctx.metadata().clone();
             let authority = ctx.authority().map(str::to_owned);
@@ -109,13 +117,15 @@ struct Fixture {
     server: TestServer,
     channel: Channel,
     seen: mpsc::UnboundedReceiver<Seen>,
+    contexts: mpsc::UnboundedReceiver<CallContext>,
 }
 
 async fn start(transport: Transport) -> Fixture {
     let (tx, seen) = mpsc::unbounded_channel();
-    let server = spawn_with(transport, vec![service(tx)], |_| {});
+    let (ctx_tx, contexts) = mpsc::unbounded_channel();
+    let server = spawn_with(transport, vec![service(tx, ctx_tx)], |_| {});
     let channel = server.channel().await;
-    Fixture { server, channel, seen }
+    Fixture { server, channel, seen, contexts }
 }
 
 /// The metadata `set_all` writes, as the client sees it.
@@ -315,6 +325,26 @@ async fn set_header_after_the_first_message_fails() {
         assert!(trailers.keys().all(|k| !k.starts_with("x-late")), "{trailers:?}");
         f.server.stop().await;
     }
+}
+
+#[tokio::test]
+async fn metadata_set_after_the_call_ended_is_refused_instead_of_lost() {
+    let mut f = start(Transport::Unix).await;
+    let response = f
+        .channel
+        .unary::<_, Payload>("/md.Svc/Escape", &payload(0), CallOptions::new())
+        .await
+        .unwrap();
+    assert!(response.trailers().is_empty());
+    // The handler has returned and its response is complete: nothing set now can be sent.
+    let ctx = f.contexts.recv().await.unwrap();
+    assert_eq!(ctx.set_trailer("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
+    assert_eq!(
+        ctx.set_trailer_bin("x-late-bin", &BIN).unwrap_err().code(),
+        Code::FailedPrecondition
+    );
+    assert_eq!(ctx.set_header("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
+    f.server.stop().await;
 }
 
 #[tokio::test]
