@@ -42,8 +42,8 @@ fn handler_bug() -> Result<Payload, Status> {
     panic!("a handler bug")
 }
 
-fn unix_server() -> TestServer {
-    spawn_with(Transport::Unix, vec![service()], |_| {})
+fn server(transport: Transport) -> TestServer {
+    spawn_with(transport, vec![service()], |_| {})
 }
 
 async fn unary(channel: &Channel, path: &str) -> Result<Payload, Status> {
@@ -78,97 +78,105 @@ async fn unknown_methods_and_services_are_unimplemented() {
 
 #[tokio::test]
 async fn unimplemented_is_trailers_only_with_http_200_sent_without_reading_the_body() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    for path in ["/errors.Svc/Nope", "/errors.Nope/Echo"] {
-        let request = raw::request(path).body(()).unwrap();
-        let (response, mut body) = send.send_request(request, false).unwrap();
-        // Half a message and no END_STREAM: a server that read the body would wait forever.
-        body.send_data(raw::frame(&payload(100)).slice(..50), false).unwrap();
-        let reply = tokio::time::timeout(Duration::from_secs(10), raw::read(response))
-            .await
-            .expect("the server answers without waiting for the request body");
-        assert_eq!(reply.status, StatusCode::OK, "{path}");
-        assert!(reply.trailers_only, "{path}: {reply:?}");
-        assert_eq!(reply.headers["content-type"], "application/grpc");
-        assert_eq!(reply.grpc_status(), Some("12"), "{path}");
-        // Early server closure: with the response complete and the request not, the server
-        // resets the stream with NO_ERROR so the client stops sending.
-        let reason = poll_fn(|cx| body.poll_reset(cx)).await.unwrap();
-        assert_eq!(reason, h2::Reason::NO_ERROR, "{path}");
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        for path in ["/errors.Svc/Nope", "/errors.Nope/Echo"] {
+            let request = raw::request(path).body(()).unwrap();
+            let (response, mut body) = send.send_request(request, false).unwrap();
+            // Half a message and no END_STREAM: a server that read the body would wait forever.
+            body.send_data(raw::frame(&payload(100)).slice(..50), false).unwrap();
+            let reply = tokio::time::timeout(Duration::from_secs(10), raw::read(response))
+                .await
+                .expect("the server answers without waiting for the request body");
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert!(reply.trailers_only, "{path}: {reply:?}");
+            assert_eq!(reply.headers["content-type"], "application/grpc");
+            assert_eq!(reply.grpc_status(), Some("12"), "{path}");
+            // Early server closure: with the response complete and the request not, the server
+            // resets the stream with NO_ERROR so the client stops sending.
+            let reason = poll_fn(|cx| body.poll_reset(cx)).await.unwrap();
+            assert_eq!(reason, h2::Reason::NO_ERROR, "{path}");
+        }
+        // The connection is still good.
+        let reply = raw::call(
+            &mut send,
+            raw::request("/errors.Svc/Echo").body(()).unwrap(),
+            raw::frame(&payload(3)),
+        )
+        .await;
+        assert_eq!(reply.grpc_status(), Some("0"));
+        assert_eq!(reply.body, raw::frame(&payload(3)));
+        server.stop().await;
     }
-    // The connection is still good.
-    let reply = raw::call(
-        &mut send,
-        raw::request("/errors.Svc/Echo").body(()).unwrap(),
-        raw::frame(&payload(3)),
-    )
-    .await;
-    assert_eq!(reply.grpc_status(), Some("0"));
-    assert_eq!(reply.body, raw::frame(&payload(3)));
-    server.stop().await;
 }
 
 #[tokio::test]
 async fn a_non_grpc_content_type_is_http_415() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    for content_type in
-        [Some("application/json"), Some("text/plain"), Some("application/grpcx"), None]
-    {
-        let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
-        match content_type {
-            Some(ct) => request.headers_mut().insert("content-type", ct.parse().unwrap()),
-            None => request.headers_mut().remove("content-type"),
-        };
-        let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-        assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
-        // Still a status a gRPC client can read, naming what arrived.
-        assert!(reply.trailers_only);
-        let status = reply.status();
-        assert_ne!(status.code(), Code::Ok);
-        assert!(status.message().contains(content_type.unwrap_or("\"\"")), "{status:?}");
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        for content_type in
+            [Some("application/json"), Some("text/plain"), Some("application/grpcx"), None]
+        {
+            let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
+            match content_type {
+                Some(ct) => request.headers_mut().insert("content-type", ct.parse().unwrap()),
+                None => request.headers_mut().remove("content-type"),
+            };
+            let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
+            assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+            // Still a status a gRPC client can read, naming what arrived.
+            assert!(reply.trailers_only);
+            let status = reply.status();
+            assert_ne!(status.code(), Code::Ok);
+            assert!(status.message().contains(content_type.unwrap_or("\"\"")), "{status:?}");
+        }
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 #[tokio::test]
 async fn a_get_request_is_http_405() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
-    *request.method_mut() = Method::GET;
-    let (response, _) = send.send_request(request, true).unwrap();
-    let reply = raw::read(response).await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(reply.trailers_only);
-    assert_eq!(reply.status().code(), Code::Internal);
-    server.stop().await;
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
+        *request.method_mut() = Method::GET;
+        let (response, _) = send.send_request(request, true).unwrap();
+        let reply = raw::read(response).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(reply.trailers_only);
+        assert_eq!(reply.status().code(), Code::Internal);
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn a_malformed_grpc_timeout_is_http_400_with_internal() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    // Letters, nine digits (the spec allows at most eight), no unit, an unknown unit.
-    for timeout in ["abc", "123456789S", "100", "1x", "-1S"] {
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        // Letters, nine digits (the spec allows at most eight), no unit, an unknown unit.
+        for timeout in ["abc", "123456789S", "100", "1x", "-1S"] {
+            let request =
+                raw::request("/errors.Svc/Echo").header("grpc-timeout", timeout).body(()).unwrap();
+            let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{timeout}");
+            assert!(reply.trailers_only, "{timeout}");
+            // What the h2grpc client reports: grpc-status wins over the HTTP status.
+            let status = reply.status();
+            assert_eq!(status.code(), Code::Internal, "{timeout}");
+            assert!(status.message().contains("malformed grpc-timeout"), "{status:?}");
+            assert!(status.message().contains(timeout), "{status:?}");
+        }
+        // Eight digits are fine.
         let request =
-            raw::request("/errors.Svc/Echo").header("grpc-timeout", timeout).body(()).unwrap();
+            raw::request("/errors.Svc/Echo").header("grpc-timeout", "99999999S").body(()).unwrap();
         let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{timeout}");
-        assert!(reply.trailers_only, "{timeout}");
-        // What the h2grpc client reports: grpc-status wins over the HTTP status.
-        let status = reply.status();
-        assert_eq!(status.code(), Code::Internal, "{timeout}");
-        assert!(status.message().contains("malformed grpc-timeout"), "{status:?}");
-        assert!(status.message().contains(timeout), "{status:?}");
+        assert_eq!(reply.grpc_status(), Some("0"));
+        server.stop().await;
     }
-    // Eight digits are fine.
-    let request =
-        raw::request("/errors.Svc/Echo").header("grpc-timeout", "99999999S").body(()).unwrap();
-    let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-    assert_eq!(reply.grpc_status(), Some("0"));
-    server.stop().await;
 }
 
 /// `te: trailers` is required of clients, but refusing a request without it would only break
@@ -176,33 +184,37 @@ async fn a_malformed_grpc_timeout_is_http_400_with_internal() {
 /// server accepts it. The choice is documented in `src/server/call.rs`.
 #[tokio::test]
 async fn a_request_without_te_trailers_is_accepted() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
-    request.headers_mut().remove("te");
-    let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.grpc_status(), Some("0"));
-    assert_eq!(reply.body, raw::frame(&payload(3)));
-    server.stop().await;
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
+        request.headers_mut().remove("te");
+        let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.grpc_status(), Some("0"));
+        assert_eq!(reply.body, raw::frame(&payload(3)));
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn grpc_content_types_with_a_subtype_or_parameters_are_accepted() {
-    let server = unix_server();
-    let mut send = raw::connect(&server.path).await;
-    for content_type in ["application/grpc+proto", "application/grpc;charset=utf-8"] {
-        let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
-        request.headers_mut().insert("content-type", content_type.parse().unwrap());
-        let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-        assert_eq!(reply.status, StatusCode::OK, "{content_type}");
-        assert!(!reply.trailers_only, "{content_type}: {reply:?}");
-        let ct = reply.headers["content-type"].to_str().unwrap();
-        assert!(ct.starts_with("application/grpc"), "{ct}");
-        assert_eq!(reply.grpc_status(), Some("0"), "{content_type}");
-        assert_eq!(reply.body, raw::frame(&payload(3)), "{content_type}");
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        let mut send = raw::connect(&server).await;
+        for content_type in ["application/grpc+proto", "application/grpc;charset=utf-8"] {
+            let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
+            request.headers_mut().insert("content-type", content_type.parse().unwrap());
+            let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
+            assert_eq!(reply.status, StatusCode::OK, "{content_type}");
+            assert!(!reply.trailers_only, "{content_type}: {reply:?}");
+            let ct = reply.headers["content-type"].to_str().unwrap();
+            assert!(ct.starts_with("application/grpc"), "{ct}");
+            assert_eq!(reply.grpc_status(), Some("0"), "{content_type}");
+            assert_eq!(reply.body, raw::frame(&payload(3)), "{content_type}");
+        }
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 /// Calls a single-request method with `count` request messages.
@@ -293,15 +305,17 @@ async fn a_panicking_handler_fails_only_its_own_call() {
 
 #[tokio::test]
 async fn after_a_panic_the_next_call_on_the_same_connection_is_served() {
-    let server = unix_server();
-    // One raw connection, so a reconnect cannot hide a dead one.
-    let mut send = raw::connect(&server.path).await;
-    let panic = raw::request("/errors.Svc/Panic").body(()).unwrap();
-    let reply = raw::call(&mut send, panic, raw::frame(&payload(3))).await;
-    assert_eq!(reply.status().code(), Code::Internal);
-    let echo = raw::request("/errors.Svc/Echo").body(()).unwrap();
-    let reply = raw::call(&mut send, echo, raw::frame(&payload(3))).await;
-    assert_eq!(reply.grpc_status(), Some("0"));
-    assert_eq!(reply.body, raw::frame(&payload(3)));
-    server.stop().await;
+    for transport in TRANSPORTS {
+        let server = server(transport);
+        // One raw connection, so a reconnect cannot hide a dead one.
+        let mut send = raw::connect(&server).await;
+        let panic = raw::request("/errors.Svc/Panic").body(()).unwrap();
+        let reply = raw::call(&mut send, panic, raw::frame(&payload(3))).await;
+        assert_eq!(reply.status().code(), Code::Internal);
+        let echo = raw::request("/errors.Svc/Echo").body(()).unwrap();
+        let reply = raw::call(&mut send, echo, raw::frame(&payload(3))).await;
+        assert_eq!(reply.grpc_status(), Some("0"));
+        assert_eq!(reply.body, raw::frame(&payload(3)));
+        server.stop().await;
+    }
 }

@@ -175,44 +175,49 @@ async fn request_metadata_reaches_the_handler_without_reserved_headers() {
 
 #[tokio::test]
 async fn raw_binary_metadata_is_decoded_padded_unpadded_and_comma_joined() {
-    let mut f = start(Transport::Unix).await;
-    let mut send = raw::connect(&f.server.path).await;
-    let request = raw::request("/md.Svc/Inspect")
-        .header("padded-bin", "AQ==")
-        .header("unpadded-bin", "AQ")
-        .header("joined-bin", "AQ==,Ag")
-        .header("joined-bin", "Aw")
-        .header("spaced-bin", "AQ, Ag")
-        .header("text", "one")
-        .header("text", "two")
-        .header("joined-text", "a,b")
-        .body(())
-        .unwrap();
-    let reply = raw::call(&mut send, request, raw::frame(&payload(0))).await;
-    assert_eq!(reply.grpc_status(), Some("0"));
-    let Seen { metadata: md, .. } = f.seen.recv().await.unwrap();
-    assert_eq!(md.get_bin("padded-bin"), Some(vec![1]));
-    assert_eq!(md.get_bin("unpadded-bin"), Some(vec![1]));
-    // Several values joined with `,` are split before decoding; order is kept.
-    assert_eq!(md.get_all_bin("joined-bin"), [vec![1], vec![2], vec![3]]);
-    assert_eq!(md.get_all_bin("spaced-bin"), [vec![1], vec![2]]);
-    assert_eq!(md.get_all("text").collect::<Vec<_>>(), ["one", "two"]);
-    // A text value may contain commas: it is not split.
-    assert_eq!(md.get_all("joined-text").collect::<Vec<_>>(), ["a,b"]);
-    f.server.stop().await;
+    for transport in TRANSPORTS {
+        let mut f = start(transport).await;
+        let mut send = raw::connect(&f.server).await;
+        let request = raw::request("/md.Svc/Inspect")
+            .header("padded-bin", "AQ==")
+            .header("unpadded-bin", "AQ")
+            .header("joined-bin", "AQ==,Ag")
+            .header("joined-bin", "Aw")
+            .header("spaced-bin", "AQ, Ag")
+            .header("text", "one")
+            .header("text", "two")
+            .header("joined-text", "a,b")
+            .body(())
+            .unwrap();
+        let reply = raw::call(&mut send, request, raw::frame(&payload(0))).await;
+        assert_eq!(reply.grpc_status(), Some("0"));
+        let Seen { metadata: md, .. } = f.seen.recv().await.unwrap();
+        assert_eq!(md.get_bin("padded-bin"), Some(vec![1]));
+        assert_eq!(md.get_bin("unpadded-bin"), Some(vec![1]));
+        // Several values joined with `,` are split before decoding; order is kept.
+        assert_eq!(md.get_all_bin("joined-bin"), [vec![1], vec![2], vec![3]]);
+        assert_eq!(md.get_all_bin("spaced-bin"), [vec![1], vec![2]]);
+        assert_eq!(md.get_all("text").collect::<Vec<_>>(), ["one", "two"]);
+        // A text value may contain commas: it is not split.
+        assert_eq!(md.get_all("joined-text").collect::<Vec<_>>(), ["a,b"]);
+        f.server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn undecodable_binary_metadata_is_refused_with_internal() {
-    let f = start(Transport::Unix).await;
-    let mut send = raw::connect(&f.server.path).await;
-    let request = raw::request("/md.Svc/Inspect").header("x-bin", "not base64!").body(()).unwrap();
-    let reply = raw::call(&mut send, request, raw::frame(&payload(0))).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    let status = reply.status();
-    assert_eq!(status.code(), Code::Internal);
-    assert!(status.message().contains("x-bin"), "{status:?}");
-    f.server.stop().await;
+    for transport in TRANSPORTS {
+        let f = start(transport).await;
+        let mut send = raw::connect(&f.server).await;
+        let request =
+            raw::request("/md.Svc/Inspect").header("x-bin", "not base64!").body(()).unwrap();
+        let reply = raw::call(&mut send, request, raw::frame(&payload(0))).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        let status = reply.status();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(status.message().contains("x-bin"), "{status:?}");
+        f.server.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -329,22 +334,24 @@ async fn set_header_after_the_first_message_fails() {
 
 #[tokio::test]
 async fn metadata_set_after_the_call_ended_is_refused_instead_of_lost() {
-    let mut f = start(Transport::Unix).await;
-    let response = f
-        .channel
-        .unary::<_, Payload>("/md.Svc/Escape", &payload(0), CallOptions::new())
-        .await
-        .unwrap();
-    assert!(response.trailers().is_empty());
-    // The handler has returned and its response is complete: nothing set now can be sent.
-    let ctx = f.contexts.recv().await.unwrap();
-    assert_eq!(ctx.set_trailer("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
-    assert_eq!(
-        ctx.set_trailer_bin("x-late-bin", &BIN).unwrap_err().code(),
-        Code::FailedPrecondition
-    );
-    assert_eq!(ctx.set_header("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
-    f.server.stop().await;
+    for transport in TRANSPORTS {
+        let mut f = start(transport).await;
+        let response = f
+            .channel
+            .unary::<_, Payload>("/md.Svc/Escape", &payload(0), CallOptions::new())
+            .await
+            .unwrap();
+        assert!(response.trailers().is_empty());
+        // The handler has returned and its response is complete: nothing set now can be sent.
+        let ctx = f.contexts.recv().await.unwrap();
+        assert_eq!(ctx.set_trailer("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
+        assert_eq!(
+            ctx.set_trailer_bin("x-late-bin", &BIN).unwrap_err().code(),
+            Code::FailedPrecondition
+        );
+        assert_eq!(ctx.set_header("x-late", "1").unwrap_err().code(), Code::FailedPrecondition);
+        f.server.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -1,19 +1,28 @@
 //! A raw `h2` client, to send what the h2grpc client never would and to see the exact wire.
 
-use std::path::Path;
-
 use bytes::{Bytes, BytesMut};
 use h2::client::{ResponseFuture, SendRequest};
 use http::{HeaderMap, Request, StatusCode};
 
-/// An HTTP/2 connection to a test server's Unix socket.
-pub(crate) async fn connect(path: &Path) -> SendRequest<Bytes> {
-    let io = tokio::net::UnixStream::connect(path).await.expect("connect");
-    let (send, conn) = h2::client::handshake(io).await.expect("h2 handshake");
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    send
+use crate::support::TestServer;
+
+/// An HTTP/2 connection to a test server, over its Unix socket or TCP port.
+pub(crate) async fn connect(server: &TestServer) -> SendRequest<Bytes> {
+    async fn handshake<IO>(io: IO) -> SendRequest<Bytes>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (send, conn) = h2::client::handshake(io).await.expect("h2 handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        send
+    }
+    if server.target.starts_with("unix:") {
+        handshake(tokio::net::UnixStream::connect(&server.path).await.expect("connect")).await
+    } else {
+        handshake(tokio::net::TcpStream::connect(&server.target).await.expect("connect")).await
+    }
 }
 
 /// A well-formed gRPC request for `path`, as the spec's Request-Headers describe it.
