@@ -26,8 +26,38 @@ fn number(p: &Payload) -> u32 {
 /// Where the `Orphan` handler leaves its sink for the test to use after the call ended.
 type SinkDrop = Arc<Mutex<Option<mpsc::UnboundedSender<ResponseSink<Payload>>>>>;
 
-fn service(orphans: SinkDrop) -> Service {
+/// What the `Firehose` writer task reports: how many sends succeeded, and the error that
+/// stopped it.
+type FirehoseReport = mpsc::UnboundedSender<(u32, Status)>;
+
+/// 16 KiB messages: a backlog of them quickly exceeds the HTTP/2 windows and buffers.
+fn big_numbered(i: u32) -> Payload {
+    let mut data = vec![0; 16 * 1024];
+    data[..4].copy_from_slice(&i.to_be_bytes());
+    Payload { data: data.into() }
+}
+
+fn service(orphans: SinkDrop, firehose: FirehoseReport) -> Service {
     Service::new("calls.Svc")
+        // A task writes as fast as it can until `send` fails; the handler returns as soon as
+        // the client sends a message, without waiting for that task.
+        .bidi_streaming("Firehose", move |_ctx, mut reqs, mut sink: ResponseSink<Payload>| {
+            let report = firehose.clone();
+            async move {
+                tokio::spawn(async move {
+                    let mut sent = 0;
+                    let err = loop {
+                        match sink.send(big_numbered(sent)).await {
+                            Ok(()) => sent += 1,
+                            Err(err) => break err,
+                        }
+                    };
+                    let _ = report.send((sent, err));
+                });
+                let _: Option<Payload> = reqs.message().await?;
+                Ok(())
+            }
+        })
         .unary("Echo", |_ctx, req: Payload| async move { Ok::<_, Status>(req) })
         // Fails with the code whose number is the request's first byte, named in the message.
         .unary("Fail", |_ctx, req: Payload| async move {
@@ -107,13 +137,16 @@ struct Fixture {
     server: TestServer,
     channel: Channel,
     orphans: mpsc::UnboundedReceiver<ResponseSink<Payload>>,
+    firehose: mpsc::UnboundedReceiver<(u32, Status)>,
 }
 
 async fn start(transport: Transport) -> Fixture {
     let (tx, orphans) = mpsc::unbounded_channel();
-    let server = spawn_with(transport, vec![service(Arc::new(Mutex::new(Some(tx))))], |_| {});
+    let (report, firehose) = mpsc::unbounded_channel();
+    let services = vec![service(Arc::new(Mutex::new(Some(tx))), report)];
+    let server = spawn_with(transport, services, |_| {});
     let channel = server.channel().await;
-    Fixture { server, channel, orphans }
+    Fixture { server, channel, orphans, firehose }
 }
 
 async fn drain(stream: &mut Streaming<Payload>) -> Result<Vec<u32>, Status> {
@@ -262,6 +295,36 @@ async fn sink_used_after_the_handler_returned_fails_instead_of_writing() {
             .unary::<_, Payload>("/calls.Svc/Echo", &numbered(9), CallOptions::new())
             .await;
         assert_eq!(reply.unwrap().into_inner(), numbered(9));
+        f.server.stop().await;
+    }
+}
+
+/// Every `send` that returned `Ok` reaches the client, even when the call ends with a backlog
+/// queued beyond the flow-control windows and the client still has its request side open (so
+/// the server follows its trailers with RST_STREAM(NO_ERROR)); every `send` after the end
+/// fails. Two worker threads, so the writer task races the call's end on another thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_send_that_succeeded_is_delivered_when_a_writer_task_races_the_end_of_the_call() {
+    for transport in TRANSPORTS {
+        let mut f = start(transport).await;
+        for _ in 0..5 {
+            let (mut tx, mut rx) = f
+                .channel
+                .bidi_streaming::<Payload, Payload>("/calls.Svc/Firehose", CallOptions::new())
+                .await
+                .unwrap();
+            assert_eq!(rx.message().await.unwrap(), Some(big_numbered(0)));
+            tx.send(numbered(0)).await.unwrap();
+            let mut received = 1;
+            while let Some(p) = rx.message().await.unwrap() {
+                assert_eq!(p, big_numbered(received), "{transport:?}");
+                received += 1;
+            }
+            let (sent, err) = f.firehose.recv().await.unwrap();
+            assert_eq!(received, sent, "{transport:?}");
+            assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+            drop(tx);
+        }
         f.server.stop().await;
     }
 }
