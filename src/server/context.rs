@@ -12,8 +12,9 @@ use crate::transport::Peer;
 /// Everything a handler may want to know about its call, and the ways to shape the response's
 /// metadata — ASP.NET Core's `ServerCallContext`.
 ///
-/// Owned by the handler and cheap to move into tasks. Setting response headers must happen
-/// before the first response message goes out; trailers may be set until the handler returns.
+/// Owned by the handler and cheap to move into tasks. Response headers must be set before the
+/// first response message is sent (`set_header` fails from then on); trailers may be set until
+/// the call ends (`set_trailer` fails from then on).
 ///
 /// ```no_run
 /// use h2grpc::server::{CallContext, Service};
@@ -107,8 +108,9 @@ impl CallContext {
         self.cancellation.cancelled().await
     }
 
-    /// Adds an ASCII response header (custom metadata). Fails once headers were sent or if the
-    /// key or value is not valid metadata.
+    /// Adds an ASCII response header (custom metadata). Fails with FAILED_PRECONDITION once a
+    /// response message was sent (the headers leave with the first one), or if the key or value
+    /// is not valid metadata.
     pub fn set_header(&self, key: &str, value: &str) -> Result<(), Status> {
         let mut state = self.outbox.lock();
         state.headers_mut()?.append(key, value)?;
