@@ -8,6 +8,7 @@ use h2grpc::client::Channel;
 use h2grpc::server::ResponseSink;
 use h2grpc::{CallOptions, Code, Service, Status};
 
+use crate::raw;
 use crate::support::*;
 
 const MIB: usize = 1 << 20;
@@ -193,6 +194,25 @@ async fn a_message_over_the_limit_is_resource_exhausted_on_client_receive() {
         let ok = StreamReq { count: 1, size: LIMIT as u32 };
         let made = channel.unary::<_, Payload>("/sizes.Svc/Make", &ok, CallOptions::new()).await;
         assert_eq!(encoded_len(&made.unwrap().into_inner()), LIMIT);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_length_prefix_is_refused_before_the_body_arrives() {
+    for transport in TRANSPORTS {
+        let server = spawn_with(transport, vec![service()], |_| {});
+        let mut send = raw::connect(&server).await;
+        let request = raw::request("/sizes.Svc/Echo").body(()).unwrap();
+        let (response, mut body) = send.send_request(request, false).unwrap();
+        // Only the 5-byte prefix of a 4 MiB + 1 message, and the stream left open.
+        let mut prefix = vec![0];
+        prefix.extend_from_slice(&(LIMIT as u32 + 1).to_be_bytes());
+        body.send_data(prefix.into(), false).unwrap();
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(10), raw::read(response))
+            .await
+            .expect("the server answers without waiting for the message body");
+        assert_too_large(&reply.status(), LIMIT + 1, LIMIT);
         server.stop().await;
     }
 }
