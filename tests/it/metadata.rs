@@ -387,3 +387,48 @@ async fn the_handler_sees_the_authority_the_client_sent() {
         f.server.stop().await;
     }
 }
+
+/// A peer's `-bin` entry that does not decode is dropped alone: the status and every other
+/// entry of the block survive (`src/status/trailers.rs`: the status matters more than one
+/// unreadable trailer).
+#[tokio::test]
+async fn an_undecodable_binary_trailer_from_the_server_drops_only_that_entry() {
+    let trailers = || {
+        let mut t = http::HeaderMap::new();
+        t.insert("grpc-status", "0".parse().unwrap());
+        t.insert("good", "1".parse().unwrap());
+        t.insert("bad-bin", "not base64!".parse().unwrap());
+        t
+    };
+    let (target, _dir) = raw::serve_scripted(move || {
+        let head =
+            http::Response::builder().header("content-type", "application/grpc").body(()).unwrap();
+        (head, raw::frame(&payload(2)), Some(trailers()))
+    });
+    let channel = Channel::connect(&target).await.unwrap();
+    let response =
+        channel.unary::<_, Payload>("/md.Svc/Any", &payload(0), CallOptions::new()).await.unwrap();
+    assert_eq!(response.get_ref(), &payload(2));
+    assert_eq!(response.trailers().get("good"), Some("1"), "{:?}", response.trailers());
+    assert_eq!(response.trailers().get_bin("bad-bin"), None);
+
+    // Trailers-Only, as both the headers and the status's metadata.
+    let (target, _dir) = raw::serve_scripted(move || {
+        let mut head =
+            http::Response::builder().header("content-type", "application/grpc").body(()).unwrap();
+        let mut t = trailers();
+        t.insert("grpc-status", "14".parse().unwrap());
+        head.headers_mut().extend(t);
+        (head, Bytes::new(), None)
+    });
+    let channel = Channel::connect(&target).await.unwrap();
+    let mut stream = channel
+        .server_streaming::<_, Payload>("/md.Svc/Any", &payload(0), CallOptions::new())
+        .await
+        .unwrap();
+    let err = stream.message().await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    assert_eq!(err.metadata().get("good"), Some("1"), "{err:?}");
+    assert_eq!(stream.headers().await.unwrap().get("good"), Some("1"));
+    assert_eq!(stream.trailers().unwrap().get("good"), Some("1"));
+}

@@ -103,3 +103,35 @@ pub(crate) async fn call(
     stream.send_data(body, true).expect("send body");
     read(response).await
 }
+
+/// A scripted gRPC server on a Unix socket in a temp dir: it answers every request with
+/// `respond`'s headers, body and trailers, whatever was asked. Returns the target to dial and
+/// the temp dir, which must outlive the server.
+pub(crate) fn serve_scripted(
+    respond: impl Fn() -> (http::Response<()>, Bytes, Option<HeaderMap>) + Send + Sync + 'static,
+) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scripted.sock");
+    let listener = tokio::net::UnixListener::bind(&path).expect("bind");
+    let respond = std::sync::Arc::new(respond);
+    tokio::spawn(async move {
+        while let Ok((io, _)) = listener.accept().await {
+            let respond = respond.clone();
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::handshake(io).await else { return };
+                while let Some(Ok((_request, mut sender))) = conn.accept().await {
+                    let (head, body, trailers) = respond();
+                    let end = body.is_empty() && trailers.is_none();
+                    let Ok(mut stream) = sender.send_response(head, end) else { continue };
+                    if !body.is_empty() {
+                        let _ = stream.send_data(body, trailers.is_none());
+                    }
+                    if let Some(trailers) = trailers {
+                        let _ = stream.send_trailers(trailers);
+                    }
+                }
+            });
+        }
+    });
+    (format!("unix:{}", path.display()), dir)
+}
