@@ -89,7 +89,7 @@ async fn unimplemented_is_trailers_only_with_http_200_sent_without_reading_the_b
             let reply = tokio::time::timeout(Duration::from_secs(10), raw::read(response))
                 .await
                 .expect("the server answers without waiting for the request body");
-            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert_eq!(reply.http_status, StatusCode::OK, "{path}");
             assert!(reply.trailers_only, "{path}: {reply:?}");
             assert_eq!(reply.headers["content-type"], "application/grpc");
             assert_eq!(reply.grpc_status(), Some("12"), "{path}");
@@ -125,7 +125,7 @@ async fn a_non_grpc_content_type_is_http_415() {
                 None => request.headers_mut().remove("content-type"),
             };
             let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-            assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+            assert_eq!(reply.http_status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
             // Still a status a gRPC client can read, naming what arrived.
             assert!(reply.trailers_only);
             let status = reply.status();
@@ -145,7 +145,7 @@ async fn a_get_request_is_http_405() {
         *request.method_mut() = Method::GET;
         let (response, _) = send.send_request(request, true).unwrap();
         let reply = raw::read(response).await;
-        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(reply.http_status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(reply.trailers_only);
         assert_eq!(reply.status().code(), Code::Internal);
         server.stop().await;
@@ -162,7 +162,7 @@ async fn a_malformed_grpc_timeout_is_http_400_with_internal() {
             let request =
                 raw::request("/errors.Svc/Echo").header("grpc-timeout", timeout).body(()).unwrap();
             let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{timeout}");
+            assert_eq!(reply.http_status, StatusCode::BAD_REQUEST, "{timeout}");
             assert!(reply.trailers_only, "{timeout}");
             // What the h2grpc client reports: grpc-status wins over the HTTP status.
             let status = reply.status();
@@ -190,7 +190,7 @@ async fn a_request_without_te_trailers_is_accepted() {
         let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
         request.headers_mut().remove("te");
         let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.http_status, StatusCode::OK);
         assert_eq!(reply.grpc_status(), Some("0"));
         assert_eq!(reply.body, raw::frame(&payload(3)));
         server.stop().await;
@@ -206,7 +206,7 @@ async fn grpc_content_types_with_a_subtype_or_parameters_are_accepted() {
             let mut request = raw::request("/errors.Svc/Echo").body(()).unwrap();
             request.headers_mut().insert("content-type", content_type.parse().unwrap());
             let reply = raw::call(&mut send, request, raw::frame(&payload(3))).await;
-            assert_eq!(reply.status, StatusCode::OK, "{content_type}");
+            assert_eq!(reply.http_status, StatusCode::OK, "{content_type}");
             assert!(!reply.trailers_only, "{content_type}: {reply:?}");
             let ct = reply.headers["content-type"].to_str().unwrap();
             assert!(ct.starts_with("application/grpc"), "{ct}");

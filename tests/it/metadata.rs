@@ -212,7 +212,7 @@ async fn undecodable_binary_metadata_is_refused_with_internal() {
         let request =
             raw::request("/md.Svc/Inspect").header("x-bin", "not base64!").body(()).unwrap();
         let reply = raw::call(&mut send, request, raw::frame(&payload(0))).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.http_status, StatusCode::BAD_REQUEST);
         let status = reply.status();
         assert_eq!(status.code(), Code::Internal);
         assert!(status.message().contains("x-bin"), "{status:?}");

@@ -42,7 +42,7 @@ pub(crate) fn frame(msg: &impl prost::Message) -> Bytes {
 /// Everything the server sent back on one stream.
 #[derive(Debug)]
 pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
+    pub(crate) http_status: StatusCode,
     pub(crate) headers: HeaderMap,
     /// The response headers ended the stream: Trailers-Only (or a bare HTTP error).
     pub(crate) trailers_only: bool,
@@ -84,7 +84,7 @@ pub(crate) async fn read(response: ResponseFuture) -> Reply {
     }
     let trailers = body.trailers().await.expect("response trailers");
     Reply {
-        status: parts.status,
+        http_status: parts.status,
         headers: parts.headers,
         trailers_only,
         body: data.freeze(),
