@@ -1,8 +1,6 @@
 //! The four call kinds end to end: message counts, order, statuses, and a response sink that
 //! outlives its handler.
 
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
 use h2grpc::client::{Channel, Streaming};
 use h2grpc::server::{RequestStream, ResponseSink};
@@ -24,7 +22,7 @@ fn number(p: &Payload) -> u32 {
 }
 
 /// Where the `Orphan` handler leaves its sink for the test to use after the call ended.
-type SinkDrop = Arc<Mutex<Option<mpsc::UnboundedSender<ResponseSink<Payload>>>>>;
+type SinkDrop = mpsc::UnboundedSender<ResponseSink<Payload>>;
 
 /// What the `Firehose` writer task reports: how many sends succeeded, and the error that
 /// stopped it.
@@ -126,8 +124,7 @@ fn service(orphans: SinkDrop, firehose: FirehoseReport) -> Service {
             let orphans = orphans.clone();
             async move {
                 sink.send(numbered(0)).await?;
-                let tx = orphans.lock().unwrap().clone().expect("a sink drop");
-                let _ = tx.send(sink);
+                let _ = orphans.send(sink);
                 Ok(())
             }
         })
@@ -143,7 +140,7 @@ struct Fixture {
 async fn start(transport: Transport) -> Fixture {
     let (tx, orphans) = mpsc::unbounded_channel();
     let (report, firehose) = mpsc::unbounded_channel();
-    let services = vec![service(Arc::new(Mutex::new(Some(tx))), report)];
+    let services = vec![service(tx, report)];
     let server = spawn_with(transport, services, |_| {});
     let channel = server.channel().await;
     Fixture { server, channel, orphans, firehose }
@@ -323,7 +320,6 @@ async fn every_send_that_succeeded_is_delivered_when_a_writer_task_races_the_end
             let (sent, err) = f.firehose.recv().await.unwrap();
             assert_eq!(received, sent, "{transport:?}");
             assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
-            drop(tx);
         }
         f.server.stop().await;
     }
