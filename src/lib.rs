@@ -11,7 +11,11 @@ pub mod transport;
 
 mod call;
 mod cancel;
+mod codegen;
 mod error;
+
+#[doc(hidden)]
+pub use crate::codegen::__codegen;
 
 // Public API:
 pub use crate::cancel::{Cancellation, Cancelled};
