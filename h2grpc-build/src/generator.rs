@@ -104,6 +104,9 @@ struct MethodNames<'a> {
     output: String,
 }
 
+/// Lines longer than this are broken the way rustfmt would break them (its default width).
+const MAX_WIDTH: usize = 100;
+
 /// Names of the generated client's own methods, which an RPC's name must not take.
 const CLIENT_RESERVED: &[&str] = &["new", "channel"];
 
@@ -243,10 +246,15 @@ impl Generator {
         for arg in &args {
             let _ = writeln!(buf, "            {arg},");
         }
-        let _ = writeln!(
-            buf,
-            "        ) -> impl codegen::Future<Output = Result<{ok}, codegen::Status>> + Send {{"
-        );
+        let output = format!("Result<{ok}, codegen::Status>");
+        let line = format!("        ) -> impl codegen::Future<Output = {output}> + Send {{");
+        if line.len() <= MAX_WIDTH {
+            let _ = writeln!(buf, "{line}");
+        } else {
+            let _ = writeln!(buf, "        ) -> impl codegen::Future<");
+            let _ = writeln!(buf, "            Output = {output},");
+            let _ = writeln!(buf, "        > + Send {{");
+        }
         let names: Vec<&str> = args.iter().map(|a| a.split(':').next().unwrap_or("")).collect();
         let _ = writeln!(buf, "            let _ = (ctx, {});", names.join(", "));
         buf.push_str("            async {\n");
@@ -293,10 +301,15 @@ impl Generator {
             buf.push_str(
                 "                    let implementation = codegen::Arc::clone(&implementation);\n",
             );
-            let _ = writeln!(
-                buf,
-                "                    async move {{ <{t} as {name}>::{ident}(&implementation, {args}).await }}"
-            );
+            let call = format!("<{t} as {name}>::{ident}(&implementation, {args}).await");
+            let line = format!("                    async move {{ {call} }}");
+            if line.len() <= MAX_WIDTH {
+                let _ = writeln!(buf, "{line}");
+            } else {
+                buf.push_str("                    async move {\n");
+                let _ = writeln!(buf, "                        {call}");
+                buf.push_str("                    }\n");
+            }
             buf.push_str("                }\n");
             buf.push_str("            })\n");
         }
@@ -361,7 +374,12 @@ impl Generator {
                 "bidi_streaming",
             ),
         };
-        let _ = writeln!(buf, "        ) -> Result<{returns}, codegen::Status> {{");
+        let line = format!("        ) -> Result<{returns}, codegen::Status> {{");
+        if line.len() <= MAX_WIDTH {
+            let _ = writeln!(buf, "{line}");
+        } else {
+            let _ = writeln!(buf, "        ) -> Result<\n            {returns},\n            codegen::Status,\n        > {{");
+        }
         let request = if matches!(m.kind, Kind::Unary | Kind::ServerStreaming) {
             buf.push_str("            let request = codegen::Borrow::borrow(&request);\n");
             "request, "
