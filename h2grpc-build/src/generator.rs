@@ -386,8 +386,14 @@ impl Generator {
         } else {
             ""
         };
-        let _ =
-            writeln!(buf, "            self.channel.{call}(\"{path}\", {request}options).await");
+        let line = format!("            self.channel.{call}(\"{path}\", {request}options).await");
+        if line.len() <= MAX_WIDTH {
+            let _ = writeln!(buf, "{line}");
+        } else {
+            buf.push_str("            self.channel\n");
+            let _ = writeln!(buf, "                .{call}(\"{path}\", {request}options)");
+            buf.push_str("                .await\n");
+        }
         buf.push_str("        }\n");
     }
 }
