@@ -75,6 +75,11 @@ mod error;
 #[doc(hidden)]
 pub use crate::codegen::__codegen;
 
+/// The README's Rust code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 // Public API:
 pub use crate::cancel::{Cancellation, Cancelled};
 pub use crate::client::{CallOptions, Channel};
