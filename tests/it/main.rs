@@ -3,6 +3,7 @@
 mod broadcast;
 mod calls;
 mod errors;
+mod health;
 mod metadata;
 mod raw;
 mod sizes;
