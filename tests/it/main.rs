@@ -1,4 +1,6 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
+mod cancel;
+mod harness;
 mod smoke;
 mod support;
