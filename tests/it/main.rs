@@ -3,5 +3,6 @@
 mod cancel;
 mod deadline;
 mod harness;
+mod shutdown;
 mod smoke;
 mod support;
