@@ -289,8 +289,11 @@ impl<T> Drop for RequestSink<T> {
 
 /// A client-streaming call in progress: send requests, then [`finish`](Self::finish).
 pub struct ClientStreamingCall<Req, Resp> {
-    sink: RequestSink<Req>,
+    // Field order is drop order: dropping the call must cancel it, so the reader resets the
+    // stream before the sink's drop would half-close it (which then fails harmlessly). The
+    // other order tells the server the requests are complete before the reset arrives.
     reader: ResponseReader,
+    sink: RequestSink<Req>,
     _type: PhantomData<fn() -> Resp>,
 }
 

@@ -322,13 +322,32 @@ async fn cancelling_the_request_side_of_a_bidi_call_cancels_the_handler() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_both_halves_of_a_bidi_call_cancels_the_handler() {
     for transport in TRANSPORTS {
-        let mut f = Fixture::new(transport).await;
-        let (tx, rx) = open_bidi(&mut f).await;
-        let at = Instant::now();
-        drop((tx, rx));
-        let seen = f.observed("drop both halves of a bidi call", at).await;
-        assert_handler_halves_fail(&seen, "drop both halves of a bidi call");
-        f.still_serves(1).await;
-        f.stop().await;
+        for sink_first in [false, true] {
+            let how = if sink_first {
+                "drop the RequestSink, then the Streaming"
+            } else {
+                "drop the Streaming, then the RequestSink"
+            };
+            let mut f = Fixture::new(transport).await;
+            let (tx, rx) = open_bidi(&mut f).await;
+            let at = Instant::now();
+            if sink_first {
+                drop(tx);
+                drop(rx);
+            } else {
+                drop(rx);
+                drop(tx);
+            }
+            let mut seen = f.observed(how, at).await;
+            if sink_first {
+                // Dropping the sink half-closes, as documented: the handler may have seen the
+                // end of the requests before the cancellation, or the reset may have overtaken
+                // it. Either way the call is cancelled and the sink fails.
+                seen.recv = None;
+            }
+            assert_handler_halves_fail(&seen, how);
+            f.still_serves(1).await;
+            f.stop().await;
+        }
     }
 }
