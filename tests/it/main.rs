@@ -3,6 +3,7 @@
 mod cancel;
 mod deadline;
 mod harness;
+mod reconnect;
 mod shutdown;
 mod smoke;
 mod support;
