@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use h2grpc::{CallContext, CallOptions, Channel, Code, Service, Status};
-use prost::Message as _;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::harness::*;

@@ -1,6 +1,7 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
 mod cancel;
+mod concurrency;
 mod deadline;
 mod harness;
 mod reconnect;
