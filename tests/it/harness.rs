@@ -77,9 +77,4 @@ impl<T> Events<T> {
     pub(crate) async fn next(&mut self, what: &str) -> T {
         within(PATIENCE, what, self.0.recv()).await.expect("every event sender was dropped")
     }
-
-    /// An event already sent, if any, without waiting.
-    pub(crate) fn try_next(&mut self) -> Option<T> {
-        self.0.try_recv().ok()
-    }
 }
