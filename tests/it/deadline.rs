@@ -43,8 +43,22 @@ async fn sleep_unless_cancelled(ctx: &CallContext, events: &UnboundedSender<Even
 }
 
 fn slow(events: UnboundedSender<Event>) -> Service {
-    let (e1, e2) = (events.clone(), events);
+    let (e1, e2, e3) = (events.clone(), events.clone(), events);
     Service::new("test.Slow")
+        .unary("Quick", |_ctx, _req: Payload| async { Ok::<_, Status>(payload(1)) })
+        .server_streaming("Flood", move |ctx: CallContext, _req: StreamReq, mut sink| {
+            let events = e3.clone();
+            async move {
+                let _ = events.send(Event::Started {
+                    deadline: ctx.deadline(),
+                    remaining: ctx.time_remaining(),
+                });
+                // As fast as flow control lets it, until the call ends.
+                while sink.send(payload(16 * 1024)).await.is_ok() {}
+                let _ = events.send(Event::Cancelled { at: Instant::now() });
+                Ok(())
+            }
+        })
         .unary("Sleep", move |ctx: CallContext, _req: Payload| {
             let events = e1.clone();
             async move {
@@ -129,7 +143,13 @@ async fn raw_client(server: &TestServer, transport: Transport) -> h2::client::Se
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (send, conn) = h2::client::handshake(io).await.expect("h2 handshake");
+        // h2's default windows: 64 KiB per stream; the connection's is larger so that one
+        // stream left unread cannot block the others.
+        let (send, conn) = h2::client::Builder::new()
+            .initial_connection_window_size(1 << 20)
+            .handshake(io)
+            .await
+            .expect("h2 handshake");
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -240,6 +260,60 @@ async fn the_server_enforces_grpc_timeout_by_itself_when_the_client_does_not() {
             drop((send, body));
             server.stop().await;
         }
+    }
+}
+
+#[tokio::test]
+async fn the_server_ends_a_stream_at_its_deadline_even_if_the_client_stopped_reading() {
+    for transport in TRANSPORTS {
+        let (tx, mut events) = events();
+        // One stream at a time: the stalled call must free its slot at its deadline.
+        let server = spawn_with(transport, vec![slow(tx)], |b| {
+            b.max_concurrent_streams(1);
+        });
+        let mut send = raw_client(&server, transport).await.ready().await.unwrap();
+        let start = Instant::now();
+        let (stalled, mut body) =
+            send.send_request(raw_request("/test.Slow/Flood", "50m"), false).unwrap();
+        body.send_data(frame(&StreamReq::default()), true).unwrap();
+        // Headers arrive; the messages are never read, so the stream's window fills up.
+        let stalled = within(PATIENCE, "the flood's headers", stalled).await.unwrap();
+        assert_handler_cancelled_on_time(&mut events, start, "a flood nobody reads").await;
+
+        let mut send = send.ready().await.unwrap();
+        let mut request = raw_request("/test.Slow/Quick", "10S");
+        request.headers_mut().remove("grpc-timeout");
+        let (next, mut next_body) = send.send_request(request, false).unwrap();
+        next_body.send_data(frame(&payload(1)), true).unwrap();
+        let ending =
+            within(PATIENCE, "the next call, once the stalled one is over", read_to_end(next))
+                .await;
+        assert_eq!(
+            ending,
+            Ending::Status { grpc_status: Some("0".into()), data: frame(&payload(1)).len() }
+        );
+
+        let mut flood = stalled.into_body();
+        let mut data = 0;
+        let ending = loop {
+            match flood.data().await {
+                Some(Ok(chunk)) => {
+                    data += chunk.len();
+                    let _ = flood.flow_control().release_capacity(chunk.len());
+                }
+                Some(Err(err)) => break Ending::Reset { reason: err.reason(), data },
+                None => {
+                    let trailers = flood.trailers().await.unwrap();
+                    let code = trailers
+                        .and_then(|t| t.get("grpc-status").map(|v| v.to_str().unwrap().to_owned()));
+                    break Ending::Status { grpc_status: code, data };
+                }
+            }
+        };
+        eprintln!("{transport:?}: the stalled stream ended {ending:?}");
+        assert_deadline_ending(&ending, data, &format!("{transport:?} stalled flood"));
+        drop((send, body, next_body));
+        server.stop().await;
     }
 }
 
