@@ -3,6 +3,7 @@
 //! 100 ms, its sink and request stream fail from then on, the client sees CANCELLED, and the
 //! connection goes on serving other calls.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use h2grpc::client::{Channel, RequestSink, Streaming};
@@ -29,9 +30,36 @@ struct Seen {
 /// response message or the handler has its first request), then wait for the cancellation and
 /// report what they see.
 fn hanging(started: UnboundedSender<()>, seen: UnboundedSender<Seen>) -> Service {
-    let (s1, s2, s3, s4) = (started.clone(), started.clone(), started.clone(), started);
-    let (n1, n2, n3, n4) = (seen.clone(), seen.clone(), seen.clone(), seen);
+    let (s1, s2, s3, s4) = (started.clone(), started.clone(), started.clone(), started.clone());
+    let (n1, n2, n3, n4) = (seen.clone(), seen.clone(), seen.clone(), seen.clone());
     Service::new("test.Hang")
+        .server_streaming("Flood", move |ctx: CallContext, _req: StreamReq, mut sink| {
+            let (started, seen) = (started.clone(), seen.clone());
+            async move {
+                // Sends until a send fails, reporting `started` once a send has had to wait
+                // for flow control: the client reads nothing, so from then on the windows fill
+                // up and the handler spends its time waiting in `send`.
+                let mut waited = false;
+                loop {
+                    let mut send = std::pin::pin!(sink.send(payload(16 * 1024)));
+                    let sent = std::future::poll_fn(|cx| {
+                        let poll = send.as_mut().poll(cx);
+                        if poll.is_pending() && !waited {
+                            waited = true;
+                            let _ = started.send(());
+                        }
+                        poll
+                    })
+                    .await;
+                    if sent.is_err() {
+                        let cancelled_at = Instant::now();
+                        assert!(ctx.is_cancelled(), "send failed but the call is not cancelled");
+                        let _ = seen.send(Seen { cancelled_at, send: Some(sent), recv: None });
+                        return Ok(());
+                    }
+                }
+            }
+        })
         .unary("Unary", move |ctx: CallContext, _req: Payload| {
             let (started, seen) = (s1.clone(), n1.clone());
             async move {
@@ -214,6 +242,31 @@ async fn dropping_a_server_stream_cancels_the_handler_and_fails_its_sink() {
         drop(stream);
         let seen = f.observed("drop the Streaming", at).await;
         assert_handler_halves_fail(&seen, "drop the Streaming");
+        f.still_serves(1).await;
+        f.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_waiting_for_flow_control_sees_its_send_fail_when_the_client_leaves() {
+    for transport in TRANSPORTS {
+        let mut f = Fixture::new(transport).await;
+        let mut stream = f
+            .channel
+            .server_streaming::<_, Payload>(
+                "/test.Hang/Flood",
+                &StreamReq::default(),
+                CallOptions::new(),
+            )
+            .await
+            .expect("open the flood");
+        assert!(stream.message().await.expect("the first message").is_some());
+        // The client reads no more: the windows fill up and the handler's send has to wait.
+        f.started.next("the handler to wait for flow control").await;
+        let at = Instant::now();
+        drop(stream);
+        let seen = f.observed("drop a Streaming whose handler waits for flow control", at).await;
+        assert_handler_halves_fail(&seen, "drop a Streaming whose handler waits for flow control");
         f.still_serves(1).await;
         f.stop().await;
     }
