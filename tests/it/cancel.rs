@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use h2grpc::client::{Channel, RequestSink, Streaming};
+use h2grpc::server::ResponseSink;
 use h2grpc::{CallContext, CallOptions, Code, Service, Status};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -15,6 +16,9 @@ use crate::support::*;
 
 /// The latency the issue sets for a handler to learn that its client left.
 const CANCEL_OBSERVED_WITHIN: Duration = Duration::from_millis(100);
+
+/// A channel's HTTP/2 stream receive window by default (`initial_stream_window_size`).
+const CHANNEL_STREAM_WINDOW: usize = 1024 * 1024;
 
 /// What a handler saw once its client had cancelled.
 #[derive(Debug)]
@@ -33,33 +37,43 @@ fn hanging(started: UnboundedSender<()>, seen: UnboundedSender<Seen>) -> Service
     let (s1, s2, s3, s4) = (started.clone(), started.clone(), started.clone(), started.clone());
     let (n1, n2, n3, n4) = (seen.clone(), seen.clone(), seen.clone(), seen.clone());
     Service::new("test.Hang")
-        .server_streaming("Flood", move |ctx: CallContext, _req: StreamReq, mut sink| {
-            let (started, seen) = (started.clone(), seen.clone());
-            async move {
-                // Sends until a send fails, reporting `started` once a send has had to wait
-                // for flow control: the client reads nothing, so from then on the windows fill
-                // up and the handler spends its time waiting in `send`.
-                let mut waited = false;
-                loop {
-                    let mut send = std::pin::pin!(sink.send(payload(16 * 1024)));
-                    let sent = std::future::poll_fn(|cx| {
-                        let poll = send.as_mut().poll(cx);
-                        if poll.is_pending() && !waited {
-                            waited = true;
-                            let _ = started.send(());
+        .server_streaming(
+            "Flood",
+            move |ctx: CallContext, _req: StreamReq, mut sink: ResponseSink<Payload>| {
+                let (started, seen) = (started.clone(), seen.clone());
+                async move {
+                    // Sends until a send fails. Once the client's stream window (the channel's
+                    // default, 1 MiB) is used up and a send has to wait, it reports `started`: the
+                    // client reads nothing, so a few sends later at most it waits for good.
+                    let chunk = payload(16 * 1024);
+                    let mut sent_bytes = 0;
+                    let mut reported = false;
+                    loop {
+                        let mut send = std::pin::pin!(sink.send(&chunk));
+                        let sent = std::future::poll_fn(|cx| {
+                            let poll = send.as_mut().poll(cx);
+                            if poll.is_pending() && !reported && sent_bytes >= CHANNEL_STREAM_WINDOW
+                            {
+                                reported = true;
+                                let _ = started.send(());
+                            }
+                            poll
+                        })
+                        .await;
+                        if sent.is_err() {
+                            let cancelled_at = Instant::now();
+                            assert!(
+                                ctx.is_cancelled(),
+                                "send failed but the call is not cancelled"
+                            );
+                            let _ = seen.send(Seen { cancelled_at, send: Some(sent), recv: None });
+                            return Ok(());
                         }
-                        poll
-                    })
-                    .await;
-                    if sent.is_err() {
-                        let cancelled_at = Instant::now();
-                        assert!(ctx.is_cancelled(), "send failed but the call is not cancelled");
-                        let _ = seen.send(Seen { cancelled_at, send: Some(sent), recv: None });
-                        return Ok(());
+                        sent_bytes += chunk.data.len();
                     }
                 }
-            }
-        })
+            },
+        )
         .unary("Unary", move |ctx: CallContext, _req: Payload| {
             let (started, seen) = (s1.clone(), n1.clone());
             async move {
@@ -199,7 +213,7 @@ fn assert_handler_halves_fail(seen: &Seen, how: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn dropping_a_unary_call_future_cancels_the_handler_within_100ms() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -233,7 +247,7 @@ async fn open_server_stream(f: &mut Fixture) -> Streaming<Payload> {
     stream
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn dropping_a_server_stream_cancels_the_handler_and_fails_its_sink() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -247,7 +261,7 @@ async fn dropping_a_server_stream_cancels_the_handler_and_fails_its_sink() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_handler_waiting_for_flow_control_sees_its_send_fail_when_the_client_leaves() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -272,7 +286,7 @@ async fn a_handler_waiting_for_flow_control_sees_its_send_fail_when_the_client_l
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cancelling_a_server_stream_cancels_the_handler_and_the_client_sees_cancelled() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -287,7 +301,7 @@ async fn cancelling_a_server_stream_cancels_the_handler_and_the_client_sees_canc
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cancelling_a_client_stream_cancels_the_handler_and_fails_its_request_stream() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -308,7 +322,7 @@ async fn cancelling_a_client_stream_cancels_the_handler_and_fails_its_request_st
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn dropping_a_client_stream_cancels_the_handler() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -340,7 +354,7 @@ async fn open_bidi(f: &mut Fixture) -> (RequestSink<Payload>, Streaming<Payload>
     (tx, rx)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cancelling_the_response_side_of_a_bidi_call_cancels_the_handler() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -356,7 +370,7 @@ async fn cancelling_the_response_side_of_a_bidi_call_cancels_the_handler() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cancelling_the_request_side_of_a_bidi_call_cancels_the_handler() {
     for transport in TRANSPORTS {
         let mut f = Fixture::new(transport).await;
@@ -372,7 +386,7 @@ async fn cancelling_the_request_side_of_a_bidi_call_cancels_the_handler() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn dropping_both_halves_of_a_bidi_call_cancels_the_handler() {
     for transport in TRANSPORTS {
         for sink_first in [false, true] {
