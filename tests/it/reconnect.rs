@@ -59,22 +59,29 @@ async fn which(channel: &Channel, options: CallOptions) -> Result<usize, Status>
 #[tokio::test]
 async fn a_channel_and_its_clones_reconnect_to_a_restarted_server_on_their_own() {
     for transport in TRANSPORTS {
-        let mut place = Place::new(transport);
-        let first = place.serve(1);
-        let channel = Channel::connect(&first.target).await.unwrap();
-        let early_clone = channel.clone();
-        assert_eq!(which(&channel, CallOptions::new()).await.unwrap(), 1);
-        first.stop().await;
+        for abrupt in [false, true] {
+            let what =
+                format!("{transport:?}, {}", if abrupt { "shutdown_now" } else { "shutdown" });
+            let mut place = Place::new(transport);
+            let first = place.serve(1);
+            let channel = Channel::connect(&first.target).await.unwrap();
+            let early_clone = channel.clone();
+            assert_eq!(which(&channel, CallOptions::new()).await.unwrap(), 1);
+            if abrupt {
+                first.shutdown.shutdown_now();
+            }
+            first.stop().await;
 
-        let second = place.serve(2);
-        let late_clone = channel.clone();
-        for (name, ch) in
-            [("channel", &channel), ("early clone", &early_clone), ("late clone", &late_clone)]
-        {
-            let answer = which(ch, CallOptions::new()).await;
-            assert_eq!(answer.unwrap_or_else(|s| panic!("{transport:?} {name}: {s:?}")), 2);
+            let second = place.serve(2);
+            let late_clone = channel.clone();
+            for (name, ch) in
+                [("channel", &channel), ("early clone", &early_clone), ("late clone", &late_clone)]
+            {
+                let answer = which(ch, CallOptions::new()).await;
+                assert_eq!(answer.unwrap_or_else(|s| panic!("{what}, {name}: {s:?}")), 2);
+            }
+            second.stop().await;
         }
-        second.stop().await;
     }
 }
 
@@ -151,4 +158,49 @@ async fn a_wait_for_ready_call_fails_at_its_deadline_if_the_server_stays_down() 
         took + Duration::from_millis(1) >= TIMEOUT && took < TIMEOUT + FAST,
         "failed after {took:?}"
     );
+}
+
+/// A bare HTTP/2 server at `path` that refuses its first request with
+/// RST_STREAM(REFUSED_STREAM) and answers the others with a Trailers-Only NOT_FOUND, reporting
+/// each request's path.
+fn spawn_refusing_once(path: &std::path::Path) -> Events<String> {
+    let listener = tokio::net::UnixListener::bind(path).expect("bind the raw server");
+    let (tx, events) = events();
+    tokio::spawn(async move {
+        let mut refused = false;
+        loop {
+            let Ok((io, _)) = listener.accept().await else { return };
+            let Ok(mut conn) = h2::server::handshake(io).await else { continue };
+            while let Some(Ok((request, mut respond))) = conn.accept().await {
+                let _ = tx.send(request.uri().path().to_owned());
+                if !refused {
+                    refused = true;
+                    respond.send_reset(h2::Reason::REFUSED_STREAM);
+                    continue;
+                }
+                let response = http::Response::builder()
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", "5")
+                    .body(())
+                    .unwrap();
+                let _ = respond.send_response(response, true);
+            }
+        }
+    });
+    events
+}
+
+#[tokio::test]
+async fn a_unary_call_the_server_refused_unprocessed_is_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refusing.sock");
+    let mut requests = spawn_refusing_once(&path);
+    let channel = Channel::connect(&format!("unix:{}", path.display())).await.unwrap();
+    let status =
+        which(&channel, CallOptions::new()).await.expect_err("the raw server answers NOT_FOUND");
+    // NOT_FOUND, not the UNAVAILABLE of the refusal: the call was sent again and answered.
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    for attempt in ["refused", "sent again"] {
+        assert_eq!(requests.next(attempt).await, "/test.Gen/Which", "{attempt}");
+    }
 }
