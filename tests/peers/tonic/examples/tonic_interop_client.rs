@@ -298,8 +298,14 @@ async fn timeout_on_sleeping_server(c: &mut Client) -> Outcome {
         while stream.message().await?.is_some() {}
         Ok::<_, Status>(())
     };
-    // `set_timeout` only sends `grpc-timeout`; a tonic client enforces the deadline itself.
+    // tonic enforces `grpc-timeout` only until the response headers arrive, and then reports
+    // CANCELLED "Timeout expired"; after the headers it does not enforce it at all. PROTOCOL-
+    // HTTP2.md says a CANCELLED after the deadline is DEADLINE_EXCEEDED, so the client applies
+    // the deadline itself and reads a CANCELLED past it as DEADLINE_EXCEEDED.
     let result = match tokio::time::timeout(Duration::from_millis(1), call).await {
+        Ok(Err(s)) if s.code() == Code::Cancelled => {
+            Err(Status::deadline_exceeded(format!("deadline exceeded (tonic: {})", s.message())))
+        }
         Ok(result) => result,
         Err(_) => Err(Status::deadline_exceeded("deadline exceeded (client side)")),
     };
