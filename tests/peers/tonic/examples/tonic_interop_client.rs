@@ -17,7 +17,7 @@ mod pb {
 use pb::test_service_client::TestServiceClient;
 use pb::unimplemented_service_client::UnimplementedServiceClient;
 use pb::{
-    Empty, EchoStatus, Payload, ResponseParameters, SimpleRequest, StreamingInputCallRequest,
+    EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest, StreamingInputCallRequest,
     StreamingOutputCallRequest,
 };
 
@@ -63,7 +63,11 @@ fn duplex_req(size: i32, body: usize) -> StreamingOutputCallRequest {
     }
 }
 
-fn expect_status(got: Result<impl std::fmt::Debug, Status>, code: Code, msg: Option<&str>) -> Outcome {
+fn expect_status(
+    got: Result<impl std::fmt::Debug, Status>,
+    code: Code,
+    msg: Option<&str>,
+) -> Outcome {
     match got {
         Ok(v) => Err(format!("expected {code:?}, the call succeeded with {v:?}")),
         Err(s) if s.code() != code => {
@@ -124,7 +128,9 @@ async fn server_streaming(c: &mut Client) -> Outcome {
     while let Some(resp) = stream.message().await.map_err(st)? {
         got.push(resp.payload.map_or(0, |p| p.body.len()));
     }
-    check(got == sizes.map(|s| s as usize), || format!("response sizes {got:?}, expected {sizes:?}"))
+    check(got == sizes.map(|s| s as usize), || {
+        format!("response sizes {got:?}, expected {sizes:?}")
+    })
 }
 
 async fn ping_pong(c: &mut Client) -> Outcome {
@@ -238,7 +244,8 @@ async fn cancel_after_begin(c: &mut Client) -> Outcome {
     // the request stream once the request headers are out), then drop it before any message.
     let (tx, rx) = tokio::sync::mpsc::channel::<StreamingInputCallRequest>(1);
     let (begun_tx, begun_rx) = tokio::sync::oneshot::channel();
-    let requests = Begun { inner: tokio_stream::wrappers::ReceiverStream::new(rx), begun: Some(begun_tx) };
+    let requests =
+        Begun { inner: tokio_stream::wrappers::ReceiverStream::new(rx), begun: Some(begun_tx) };
     let mut c = c.clone();
     let call = tokio::spawn(async move { c.streaming_input_call(requests).await });
     let _ = begun_rx.await;

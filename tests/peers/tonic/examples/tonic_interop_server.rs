@@ -60,10 +60,7 @@ struct Interop;
 
 #[tonic::async_trait]
 impl TestService for Interop {
-    async fn empty_call(
-        &self,
-        _: tonic::Request<Empty>,
-    ) -> Result<tonic::Response<Empty>, Status> {
+    async fn empty_call(&self, _: tonic::Request<Empty>) -> Result<tonic::Response<Empty>, Status> {
         Ok(tonic::Response::new(Empty {}))
     }
 
@@ -210,7 +207,8 @@ where
 {
     type Response = Response<EchoBody<B>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, S::Error>> + Send>>;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
