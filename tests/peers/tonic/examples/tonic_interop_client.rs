@@ -195,7 +195,7 @@ async fn custom_metadata(c: &mut Client) -> Outcome {
     let headers = resp.metadata().clone();
     let mut stream = resp.into_inner();
     let mut n = 0;
-    while let Some(_) = stream.message().await.map_err(st)? {
+    while stream.message().await.map_err(st)?.is_some() {
         n += 1;
     }
     check(n == 1, || format!("full duplex: {n} responses, expected 1"))?;
