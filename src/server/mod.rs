@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod authority;
 mod call;
 mod conn;
 mod context;
