@@ -249,16 +249,22 @@ impl<T: prost::Message> RequestSink<T> {
     }
 
     /// Flushes, then half-closes: the server's request stream ends. Idempotent.
+    ///
+    /// Fails only if queued messages could not be flushed. Once they are out, half-closing
+    /// succeeds even when the server has already ended the call (and reset the request side,
+    /// as the spec's early closure asks): there is nothing left to tell it, and the call's
+    /// status comes from the response side. grpc-go's `CloseSend` behaves the same.
     pub async fn close(&mut self) -> Result<(), Status> {
         if self.closed.is_some() {
             return Ok(());
         }
         self.flush().await?;
         self.closed = Some(Status::failed_precondition("the request stream is already closed"));
-        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close.
-        let sent =
-            self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
-        sent.map_err(|err| status_from_h2(&err))
+        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close. It
+        // fails only on a stream that can no longer send: ended or reset by the server, or a
+        // dead connection. The response side reports each of those.
+        let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
+        Ok(())
     }
 
     /// Cancels the whole call: RST_STREAM CANCEL; the response side fails with CANCELLED.

@@ -225,7 +225,8 @@ impl ResponseReader {
                 let status = Status::from_headers(&trailers).unwrap_or_else(|| {
                     Status::unknown("the server's trailers carry no grpc-status")
                 });
-                self.trailers = Some(Metadata::from_headers(trailers).unwrap_or_default());
+                // Like the status's own metadata: an undecodable `-bin` entry is dropped alone.
+                self.trailers = Some(Metadata::from_headers_lossy(&trailers));
                 status
             }
             Ok(Ok(None)) => Status::internal("the server ended the stream without trailers"),
@@ -295,7 +296,7 @@ fn head(response: http::Response<RecvStream>) -> Result<Head, Status> {
     let (parts, body) = response.into_parts();
     let trailers_only = body.is_end_stream();
     if let Some(status) = Status::from_headers(&parts.headers) {
-        let headers = Metadata::from_headers(parts.headers).unwrap_or_default();
+        let headers = Metadata::from_headers_lossy(&parts.headers);
         return Ok(Head::TrailersOnly(headers, status));
     }
     if parts.status != http::StatusCode::OK {

@@ -78,15 +78,16 @@ pub(crate) async fn serve(
     };
     let outbox = Arc::new(Outbox::default());
     let cancellation = Cancellation::new();
-    let ctx = CallContext::new(
-        path,
+    let ctx = CallContext {
+        method: path,
         metadata,
         deadline,
-        conn.peer.clone(),
-        parts.uri.authority().cloned(),
-        cancellation.clone(),
-        outbox.clone(),
-    );
+        peer: conn.peer.clone(),
+        authority: parts.uri.authority().cloned(),
+        cancellation: cancellation.clone(),
+        shutdown: server.shutdown.drain.clone(),
+        outbox: outbox.clone(),
+    };
     let reader = MessageReader::new(body, server.config.max_recv_message_len);
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));

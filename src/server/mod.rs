@@ -18,6 +18,7 @@
 //! ```
 
 mod authority;
+mod broadcast;
 mod call;
 mod conn;
 mod context;
@@ -35,6 +36,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use self::broadcast::{Broadcast, Event, SlowSubscriber, Subscription};
 pub use self::context::CallContext;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
