@@ -21,6 +21,9 @@
 //! tracks the client's dynamic table. Other frames pass through untouched. Anything this filter
 //! cannot follow (a malformed header block, a CONTINUATION out of place, a block over the size
 //! limit) switches it to pass everything through unchanged, so `h2` reports the error itself.
+//! Before any rewrite that is exactly what `h2` alone would do; after one, `h2`'s table no longer
+//! matches the client's, so such a connection ends with a COMPRESSION_ERROR instead (a client
+//! that sent a bad `:authority` and then a broken or oversized header block).
 
 mod hpack;
 mod huffman;
