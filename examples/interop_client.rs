@@ -8,18 +8,19 @@
 //! Prints one line per case, `NAME: PASS` or `NAME: FAIL what was seen`, and exits non-zero if
 //! any case failed. `tests/peers/run` drives it against the Python, Node and tonic servers.
 
-#[path = "interop/pb.rs"]
-mod pb;
-
 use std::time::Duration;
 
-use h2grpc::client::Response;
 use h2grpc::{CallOptions, Channel, Code, Metadata, Status};
-use pb::paths;
-use pb::{
-    EchoStatus, Empty, Payload, ResponseParameters, SimpleRequest, SimpleResponse,
-    StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest,
-    StreamingOutputCallResponse,
+
+/// The code generated from `proto/grpc/testing/*.proto` by `build.rs`.
+pub mod grpc_testing {
+    h2grpc::include_proto!("grpc.testing");
+}
+use grpc_testing::test_service_client::TestServiceClient;
+use grpc_testing::unimplemented_service_client::UnimplementedServiceClient;
+use grpc_testing::{
+    EchoStatus, Empty, Payload, PayloadType, ResponseParameters, SimpleRequest,
+    StreamingInputCallRequest, StreamingOutputCallRequest,
 };
 
 const CASES: &[&str] = &[
@@ -82,7 +83,7 @@ fn options() -> CallOptions {
 }
 
 fn zeros(n: usize) -> Option<Payload> {
-    Some(Payload { r#type: pb::COMPRESSABLE, body: vec![0; n] })
+    Some(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; n] })
 }
 
 fn duplex_request(size: i32, body: usize) -> StreamingOutputCallRequest {
@@ -97,9 +98,8 @@ fn body_len(payload: Option<Payload>) -> usize {
     payload.map_or(0, |p| p.body.len())
 }
 
-async fn empty_unary(channel: &Channel) -> Outcome {
-    let _: Response<Empty> =
-        channel.unary(paths::EMPTY_CALL, &Empty {}, options()).await.map_err(seen)?;
+async fn empty_unary(client: &TestServiceClient) -> Outcome {
+    client.empty_call(Empty {}, options()).await.map_err(seen)?;
     Ok(())
 }
 
@@ -107,23 +107,16 @@ fn large_request() -> SimpleRequest {
     SimpleRequest { response_size: 314159, payload: zeros(271828), ..Default::default() }
 }
 
-async fn large_unary(channel: &Channel) -> Outcome {
-    let response: Response<SimpleResponse> =
-        channel.unary(paths::UNARY_CALL, &large_request(), options()).await.map_err(seen)?;
+async fn large_unary(client: &TestServiceClient) -> Outcome {
+    let response = client.unary_call(large_request(), options()).await.map_err(seen)?;
     let body = response.into_inner().payload.map(|p| p.body).unwrap_or_default();
     check(body.len() == 314159 && body.iter().all(|b| *b == 0), || {
         format!("response body of {} bytes, expected 314159 zero bytes", body.len())
     })
 }
 
-async fn client_streaming(channel: &Channel) -> Outcome {
-    let mut call = channel
-        .client_streaming::<StreamingInputCallRequest, StreamingInputCallResponse>(
-            paths::STREAMING_INPUT_CALL,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+async fn client_streaming(client: &TestServiceClient) -> Outcome {
+    let mut call = client.streaming_input_call(options()).await.map_err(seen)?;
     for n in [27182, 8, 1828, 45904] {
         let req = StreamingInputCallRequest { payload: zeros(n), ..Default::default() };
         call.send(req).await.map_err(seen)?;
@@ -132,7 +125,7 @@ async fn client_streaming(channel: &Channel) -> Outcome {
     check(size == 74922, || format!("aggregated_payload_size {size}, expected 74922"))
 }
 
-async fn server_streaming(channel: &Channel) -> Outcome {
+async fn server_streaming(client: &TestServiceClient) -> Outcome {
     let sizes = [31415, 9, 2653, 58979];
     let req = StreamingOutputCallRequest {
         response_parameters: sizes
@@ -141,14 +134,7 @@ async fn server_streaming(channel: &Channel) -> Outcome {
             .collect(),
         ..Default::default()
     };
-    let mut stream = channel
-        .server_streaming::<_, StreamingOutputCallResponse>(
-            paths::STREAMING_OUTPUT_CALL,
-            &req,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+    let mut stream = client.streaming_output_call(&req, options()).await.map_err(seen)?;
     let mut got = Vec::new();
     while let Some(resp) = stream.message().await.map_err(seen)? {
         got.push(body_len(resp.payload));
@@ -158,14 +144,8 @@ async fn server_streaming(channel: &Channel) -> Outcome {
     })
 }
 
-async fn ping_pong(channel: &Channel) -> Outcome {
-    let (mut sink, mut stream) = channel
-        .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-            paths::FULL_DUPLEX_CALL,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+async fn ping_pong(client: &TestServiceClient) -> Outcome {
+    let (mut sink, mut stream) = client.full_duplex_call(options()).await.map_err(seen)?;
     for (i, (size, body)) in
         [(31415, 27182), (9, 8), (2653, 1828), (58979, 45904)].into_iter().enumerate()
     {
@@ -182,14 +162,8 @@ async fn ping_pong(channel: &Channel) -> Outcome {
     }
 }
 
-async fn empty_stream(channel: &Channel) -> Outcome {
-    let (mut sink, mut stream) = channel
-        .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-            paths::FULL_DUPLEX_CALL,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+async fn empty_stream(client: &TestServiceClient) -> Outcome {
+    let (mut sink, mut stream) = client.full_duplex_call(options()).await.map_err(seen)?;
     sink.close().await.map_err(seen)?;
     match stream.message().await.map_err(seen)? {
         None => Ok(()),
@@ -208,24 +182,17 @@ fn check_echo(where_: &str, headers: &Metadata, trailers: Option<&Metadata>) -> 
     })
 }
 
-async fn custom_metadata(channel: &Channel) -> Outcome {
+async fn custom_metadata(client: &TestServiceClient) -> Outcome {
     let options = || -> Result<CallOptions, String> {
         options()
             .header(ECHO_INITIAL, INITIAL_VALUE)
             .and_then(|o| o.header_bin(ECHO_TRAILING, TRAILING_VALUE))
             .map_err(seen)
     };
-    let response: Response<SimpleResponse> =
-        channel.unary(paths::UNARY_CALL, &large_request(), options()?).await.map_err(seen)?;
+    let response = client.unary_call(large_request(), options()?).await.map_err(seen)?;
     check_echo("unary", response.headers(), Some(response.trailers()))?;
 
-    let (mut sink, mut stream) = channel
-        .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-            paths::FULL_DUPLEX_CALL,
-            options()?,
-        )
-        .await
-        .map_err(seen)?;
+    let (mut sink, mut stream) = client.full_duplex_call(options()?).await.map_err(seen)?;
     sink.send(duplex_request(314159, 271828)).await.map_err(seen)?;
     sink.close().await.map_err(seen)?;
     let headers = stream.headers().await.map_err(seen)?.clone();
@@ -237,19 +204,14 @@ async fn custom_metadata(channel: &Channel) -> Outcome {
     check_echo("full duplex", &headers, stream.trailers())
 }
 
-async fn echo_status_calls(channel: &Channel, message: &str) -> Outcome {
+async fn echo_status_calls(client: &TestServiceClient, message: &str) -> Outcome {
     let status = Some(EchoStatus { code: 2, message: message.to_owned() });
     let req = SimpleRequest { response_status: status.clone(), ..Default::default() };
-    let result = channel.unary::<_, SimpleResponse>(paths::UNARY_CALL, &req, options()).await;
+    let result = client.unary_call(&req, options()).await;
     expect_status(result, Code::Unknown, Some(message)).map_err(|e| format!("unary: {e}"))?;
 
     let result = async {
-        let (mut sink, mut stream) = channel
-            .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-                paths::FULL_DUPLEX_CALL,
-                options(),
-            )
-            .await?;
+        let (mut sink, mut stream) = client.full_duplex_call(options()).await?;
         let req = StreamingOutputCallRequest { response_status: status, ..Default::default() };
         // The server may end the call before it reads the half-close; its status is the
         // stream's, so a failed send or close is not the result.
@@ -262,50 +224,38 @@ async fn echo_status_calls(channel: &Channel, message: &str) -> Outcome {
     expect_status(result, Code::Unknown, Some(message)).map_err(|e| format!("full duplex: {e}"))
 }
 
-async fn status_code_and_message(channel: &Channel) -> Outcome {
-    echo_status_calls(channel, "test status message").await
+async fn status_code_and_message(client: &TestServiceClient) -> Outcome {
+    echo_status_calls(client, "test status message").await
 }
 
-async fn special_status_message(channel: &Channel) -> Outcome {
+async fn special_status_message(client: &TestServiceClient) -> Outcome {
     let req = SimpleRequest {
         response_status: Some(EchoStatus { code: 2, message: SPECIAL_MESSAGE.to_owned() }),
         ..Default::default()
     };
-    let result = channel.unary::<_, SimpleResponse>(paths::UNARY_CALL, &req, options()).await;
+    let result = client.unary_call(&req, options()).await;
     expect_status(result, Code::Unknown, Some(SPECIAL_MESSAGE))
 }
 
-async fn unimplemented_method(channel: &Channel) -> Outcome {
-    let result = channel.unary::<_, Empty>(paths::UNIMPLEMENTED_CALL, &Empty {}, options()).await;
+async fn unimplemented_method(client: &TestServiceClient) -> Outcome {
+    let result = client.unimplemented_call(Empty {}, options()).await;
     expect_status(result, Code::Unimplemented, None)
 }
 
-async fn unimplemented_service(channel: &Channel) -> Outcome {
-    let result =
-        channel.unary::<_, Empty>(paths::UNIMPLEMENTED_SERVICE_CALL, &Empty {}, options()).await;
+async fn unimplemented_service(client: &TestServiceClient) -> Outcome {
+    let other = UnimplementedServiceClient::new(client.channel().clone());
+    let result = other.unimplemented_call(Empty {}, options()).await;
     expect_status(result, Code::Unimplemented, None)
 }
 
-async fn cancel_after_begin(channel: &Channel) -> Outcome {
-    let call = channel
-        .client_streaming::<StreamingInputCallRequest, StreamingInputCallResponse>(
-            paths::STREAMING_INPUT_CALL,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+async fn cancel_after_begin(client: &TestServiceClient) -> Outcome {
+    let call = client.streaming_input_call(options()).await.map_err(seen)?;
     let status = call.cancel();
     expect_status(Err::<(), _>(status), Code::Cancelled, None)
 }
 
-async fn cancel_after_first_response(channel: &Channel) -> Outcome {
-    let (mut sink, mut stream) = channel
-        .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-            paths::FULL_DUPLEX_CALL,
-            options(),
-        )
-        .await
-        .map_err(seen)?;
+async fn cancel_after_first_response(client: &TestServiceClient) -> Outcome {
+    let (mut sink, mut stream) = client.full_duplex_call(options()).await.map_err(seen)?;
     sink.send(duplex_request(31415, 27182)).await.map_err(seen)?;
     let first = stream.message().await.map_err(seen)?.ok_or("no first response")?;
     let len = body_len(first.payload);
@@ -314,15 +264,10 @@ async fn cancel_after_first_response(channel: &Channel) -> Outcome {
     expect_status(stream.message().await, Code::Cancelled, None)
 }
 
-async fn timeout_on_sleeping_server(channel: &Channel) -> Outcome {
+async fn timeout_on_sleeping_server(client: &TestServiceClient) -> Outcome {
     let result = async {
         let options = CallOptions::new().timeout(Duration::from_millis(1));
-        let (mut sink, mut stream) = channel
-            .bidi_streaming::<StreamingOutputCallRequest, StreamingOutputCallResponse>(
-                paths::FULL_DUPLEX_CALL,
-                options,
-            )
-            .await?;
+        let (mut sink, mut stream) = client.full_duplex_call(options).await?;
         sink.send(StreamingOutputCallRequest { payload: zeros(27182), ..Default::default() })
             .await?;
         while stream.message().await?.is_some() {}
@@ -332,22 +277,22 @@ async fn timeout_on_sleeping_server(channel: &Channel) -> Outcome {
     expect_status(result, Code::DeadlineExceeded, None)
 }
 
-async fn run(name: &str, channel: &Channel) -> Outcome {
+async fn run(name: &str, client: &TestServiceClient) -> Outcome {
     match name {
-        "empty_unary" => empty_unary(channel).await,
-        "large_unary" => large_unary(channel).await,
-        "client_streaming" => client_streaming(channel).await,
-        "server_streaming" => server_streaming(channel).await,
-        "ping_pong" => ping_pong(channel).await,
-        "empty_stream" => empty_stream(channel).await,
-        "custom_metadata" => custom_metadata(channel).await,
-        "status_code_and_message" => status_code_and_message(channel).await,
-        "special_status_message" => special_status_message(channel).await,
-        "unimplemented_method" => unimplemented_method(channel).await,
-        "unimplemented_service" => unimplemented_service(channel).await,
-        "cancel_after_begin" => cancel_after_begin(channel).await,
-        "cancel_after_first_response" => cancel_after_first_response(channel).await,
-        "timeout_on_sleeping_server" => timeout_on_sleeping_server(channel).await,
+        "empty_unary" => empty_unary(client).await,
+        "large_unary" => large_unary(client).await,
+        "client_streaming" => client_streaming(client).await,
+        "server_streaming" => server_streaming(client).await,
+        "ping_pong" => ping_pong(client).await,
+        "empty_stream" => empty_stream(client).await,
+        "custom_metadata" => custom_metadata(client).await,
+        "status_code_and_message" => status_code_and_message(client).await,
+        "special_status_message" => special_status_message(client).await,
+        "unimplemented_method" => unimplemented_method(client).await,
+        "unimplemented_service" => unimplemented_service(client).await,
+        "cancel_after_begin" => cancel_after_begin(client).await,
+        "cancel_after_first_response" => cancel_after_first_response(client).await,
+        "timeout_on_sleeping_server" => timeout_on_sleeping_server(client).await,
         other => Err(format!("unknown test case {other:?}; the cases are {}", CASES.join(", "))),
     }
 }
@@ -374,8 +319,8 @@ async fn main() {
         );
         std::process::exit(2);
     };
-    let channel = match Channel::connect(&addr).await {
-        Ok(channel) => channel,
+    let client = match Channel::connect(&addr).await {
+        Ok(channel) => TestServiceClient::new(channel),
         Err(err) => {
             eprintln!("cannot connect to {addr}: {err}");
             std::process::exit(1);
@@ -384,7 +329,7 @@ async fn main() {
     let names: Vec<&str> = if case == "all" { CASES.to_vec() } else { vec![case.as_str()] };
     let mut failed = false;
     for name in names {
-        match run(name, &channel).await {
+        match run(name, &client).await {
             Ok(()) => println!("{name}: PASS"),
             Err(what) => {
                 failed = true;

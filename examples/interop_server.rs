@@ -6,19 +6,23 @@
 //! ```
 //!
 //! Prints `listening on ADDR` once clients may connect; serves until SIGTERM or Ctrl-C.
-//! `UnimplementedCall` is deliberately not registered (the router answers UNIMPLEMENTED), and
+//! `UnimplementedCall` keeps the generated default (UNIMPLEMENTED), and
 //! `grpc.testing.UnimplementedService` is not served at all. `tests/peers/run` drives it.
-
-#[path = "interop/pb.rs"]
-mod pb;
 
 use std::time::Duration;
 
 use h2grpc::server::{RequestStream, ResponseSink};
-use h2grpc::{CallContext, Code, Server, Service, Status, Target};
-use pb::{
-    EchoStatus, Empty, Payload, SimpleRequest, SimpleResponse, StreamingInputCallRequest,
-    StreamingInputCallResponse, StreamingOutputCallRequest, StreamingOutputCallResponse,
+use h2grpc::{CallContext, Code, Server, Status, Target};
+
+/// The code generated from `proto/grpc/testing/*.proto` by `build.rs`.
+pub mod grpc_testing {
+    h2grpc::include_proto!("grpc.testing");
+}
+use grpc_testing::test_service_server::{self, TestService};
+use grpc_testing::{
+    EchoStatus, Empty, Payload, PayloadType, SimpleRequest, SimpleResponse,
+    StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest,
+    StreamingOutputCallResponse,
 };
 
 const ECHO_INITIAL: &str = "x-grpc-test-echo-initial";
@@ -45,29 +49,12 @@ fn echo_status(status: &Option<EchoStatus>) -> Result<(), Status> {
 }
 
 fn payload(response_type: i32, size: i32) -> Result<Payload, Status> {
-    if response_type != pb::COMPRESSABLE {
+    if response_type != PayloadType::Compressable as i32 {
         return Err(Status::invalid_argument(format!("unsupported response_type {response_type}")));
     }
     let size = usize::try_from(size)
         .map_err(|_| Status::invalid_argument(format!("negative response size {size}")))?;
-    Ok(Payload { r#type: pb::COMPRESSABLE, body: vec![0; size] })
-}
-
-async fn empty_call(ctx: CallContext, _: Empty) -> Result<Empty, Status> {
-    echo_metadata(&ctx)?;
-    Ok(Empty {})
-}
-
-async fn unary_call(ctx: CallContext, req: SimpleRequest) -> Result<SimpleResponse, Status> {
-    echo_metadata(&ctx)?;
-    echo_status(&req.response_status)?;
-    if req.expect_compressed.is_some_and(|b| b.value) {
-        // h2grpc refuses compressed requests (grpc-encoding other than identity) before the
-        // handler runs, so a request that gets here was certainly not compressed.
-        return Err(Status::invalid_argument("expected a compressed request; it was not"));
-    }
-    let payload = payload(req.response_type, req.response_size)?;
-    Ok(SimpleResponse { payload: Some(payload), ..SimpleResponse::default() })
+    Ok(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; size] })
 }
 
 /// Sends one response per ResponseParameters, sleeping `interval_us` before each.
@@ -86,73 +73,99 @@ async fn respond(
     Ok(())
 }
 
-async fn streaming_output_call(
-    ctx: CallContext,
-    req: StreamingOutputCallRequest,
-    mut sink: ResponseSink<StreamingOutputCallResponse>,
-) -> Result<(), Status> {
-    echo_metadata(&ctx)?;
-    echo_status(&req.response_status)?;
-    respond(&req, &mut sink).await
-}
+struct Interop;
 
-async fn streaming_input_call(
-    ctx: CallContext,
-    mut requests: RequestStream<StreamingInputCallRequest>,
-) -> Result<StreamingInputCallResponse, Status> {
-    echo_metadata(&ctx)?;
-    let mut total = 0usize;
-    while let Some(req) = requests.message().await? {
+impl TestService for Interop {
+    async fn empty_call(&self, ctx: CallContext, _: Empty) -> Result<Empty, Status> {
+        echo_metadata(&ctx)?;
+        Ok(Empty {})
+    }
+
+    async fn unary_call(
+        &self,
+        ctx: CallContext,
+        req: SimpleRequest,
+    ) -> Result<SimpleResponse, Status> {
+        echo_metadata(&ctx)?;
+        echo_status(&req.response_status)?;
         if req.expect_compressed.is_some_and(|b| b.value) {
+            // h2grpc refuses compressed requests (grpc-encoding other than identity) before the
+            // handler runs, so a request that gets here was certainly not compressed.
             return Err(Status::invalid_argument("expected a compressed request; it was not"));
         }
-        total += req.payload.map_or(0, |p| p.body.len());
+        let payload = payload(req.response_type, req.response_size)?;
+        Ok(SimpleResponse { payload: Some(payload), ..SimpleResponse::default() })
     }
-    let aggregated_payload_size = i32::try_from(total)
-        .map_err(|_| Status::out_of_range(format!("aggregated size {total} overflows int32")))?;
-    Ok(StreamingInputCallResponse { aggregated_payload_size })
-}
 
-async fn full_duplex_call(
-    ctx: CallContext,
-    mut requests: RequestStream<StreamingOutputCallRequest>,
-    mut sink: ResponseSink<StreamingOutputCallResponse>,
-) -> Result<(), Status> {
-    echo_metadata(&ctx)?;
-    while let Some(req) = requests.message().await? {
+    async fn streaming_output_call(
+        &self,
+        ctx: CallContext,
+        req: StreamingOutputCallRequest,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
         echo_status(&req.response_status)?;
-        respond(&req, &mut sink).await?;
+        respond(&req, &mut sink).await
     }
-    Ok(())
-}
 
-async fn half_duplex_call(
-    ctx: CallContext,
-    mut requests: RequestStream<StreamingOutputCallRequest>,
-    mut sink: ResponseSink<StreamingOutputCallResponse>,
-) -> Result<(), Status> {
-    echo_metadata(&ctx)?;
-    let mut buffered = Vec::new();
-    while let Some(req) = requests.message().await? {
-        buffered.push(req);
+    async fn streaming_input_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingInputCallRequest>,
+    ) -> Result<StreamingInputCallResponse, Status> {
+        echo_metadata(&ctx)?;
+        let mut total = 0usize;
+        while let Some(req) = requests.message().await? {
+            if req.expect_compressed.is_some_and(|b| b.value) {
+                return Err(Status::invalid_argument("expected a compressed request; it was not"));
+            }
+            total += req.payload.map_or(0, |p| p.body.len());
+        }
+        let aggregated_payload_size = i32::try_from(total).map_err(|_| {
+            Status::out_of_range(format!("aggregated size {total} overflows int32"))
+        })?;
+        Ok(StreamingInputCallResponse { aggregated_payload_size })
     }
-    for req in &buffered {
-        echo_status(&req.response_status)?;
-        respond(req, &mut sink).await?;
-    }
-    Ok(())
-}
 
-/// `grpc.testing.TestService`, without `UnimplementedCall`.
-fn test_service() -> Service {
-    Service::new("grpc.testing.TestService")
-        .unary("EmptyCall", empty_call)
-        .unary("UnaryCall", unary_call)
-        .unary("CacheableUnaryCall", unary_call)
-        .server_streaming("StreamingOutputCall", streaming_output_call)
-        .client_streaming("StreamingInputCall", streaming_input_call)
-        .bidi_streaming("FullDuplexCall", full_duplex_call)
-        .bidi_streaming("HalfDuplexCall", half_duplex_call)
+    async fn full_duplex_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingOutputCallRequest>,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
+        while let Some(req) = requests.message().await? {
+            echo_status(&req.response_status)?;
+            respond(&req, &mut sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn half_duplex_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingOutputCallRequest>,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
+        let mut buffered = Vec::new();
+        while let Some(req) = requests.message().await? {
+            buffered.push(req);
+        }
+        for req in &buffered {
+            echo_status(&req.response_status)?;
+            respond(req, &mut sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn cacheable_unary_call(
+        &self,
+        ctx: CallContext,
+        req: SimpleRequest,
+    ) -> Result<SimpleResponse, Status> {
+        self.unary_call(ctx, req).await
+    }
 }
 
 fn addr_arg() -> Option<String> {
@@ -175,7 +188,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let mut builder = Server::builder();
-    builder.add_service(test_service());
+    builder.add_service(test_service_server::service(Interop));
     let server = match Target::parse(&addr)? {
         Target::Unix(path) => builder.bind_unix(path)?,
         Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,

@@ -105,3 +105,23 @@ async fn uds_client_calls_uds_server_in_another_process() {
     assert_eq!(last.as_deref(), Some("shutting down"));
     assert!(!socket.exists(), "the socket file is removed on shutdown");
 }
+
+#[tokio::test]
+async fn interop_client_passes_every_case_against_interop_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = format!("unix:{}", dir.path().join("interop.sock").to_str().expect("utf-8 path"));
+    let mut server = Command::new(example("interop_server"))
+        .args(["--addr", &addr])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn interop_server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let first = timeout(LIMIT, lines.next_line()).await.expect("server start").expect("read");
+    assert_eq!(first, Some(format!("listening on {addr}")));
+
+    let stdout = run("interop_client", &["--addr", &addr, "--test_case", "all"]).await;
+    assert_eq!(stdout.lines().count(), 14, "{stdout}");
+    assert!(stdout.lines().all(|l| l.ends_with(": PASS")), "{stdout}");
+    server.start_kill().expect("stop interop_server");
+}
