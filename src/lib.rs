@@ -71,6 +71,7 @@ mod call;
 mod cancel;
 mod codegen;
 mod error;
+pub mod health;
 
 #[doc(hidden)]
 pub use crate::codegen::__codegen;

@@ -106,6 +106,68 @@ async fn uds_client_calls_uds_server_in_another_process() {
     assert!(!socket.exists(), "the socket file is removed on shutdown");
 }
 
+/// Reads `lines` until one satisfies `want`, returning it; fails after `LIMIT`.
+async fn wait_for_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    what: &str,
+    want: impl Fn(&str) -> bool,
+) -> String {
+    timeout(LIMIT, async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if want(&line) {
+                return line;
+            }
+        }
+        panic!("output ended before {what}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {LIMIT:?}"))
+}
+
+async fn start_clock_server(socket: &str) -> tokio::process::Child {
+    let mut server = Command::new(example("clock"))
+        .args(["server", socket])
+        .env("CLOCK_INTERVAL_MS", "20")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn clock server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let line =
+        wait_for_line(&mut lines, "the listening line", |l| l.starts_with("clock listening")).await;
+    assert_eq!(line, format!("clock listening on {socket}"));
+    server
+}
+
+#[tokio::test]
+async fn the_clock_client_survives_a_server_restart_and_resumes_receiving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("clock.sock");
+    let socket_arg = socket.to_str().expect("utf-8 temp path");
+    let mut server = start_clock_server(socket_arg).await;
+    let mut client = Command::new(example("clock"))
+        .args(["client", socket_arg])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn clock client");
+    let mut ticks = BufReader::new(client.stdout.take().expect("stdout")).lines();
+    wait_for_line(&mut ticks, "a first tick", |l| l.starts_with("tick ")).await;
+
+    // The server dies without a goodbye; its socket file stays behind, stale.
+    server.kill().await.expect("kill the clock server");
+    wait_for_line(&mut ticks, "the client noticing", |l| l.starts_with("resubscribing in ")).await;
+    assert!(socket.exists(), "a killed server leaves its socket file");
+
+    // A new server replaces the stale socket; the same client process resumes on its own.
+    let _server = start_clock_server(socket_arg).await;
+    let tick =
+        wait_for_line(&mut ticks, "a tick from the new server", |l| l.starts_with("tick ")).await;
+    let seq: u64 = tick.split(' ').nth(1).and_then(|n| n.parse().ok()).expect("tick number");
+    assert!(seq < 1000, "the tick comes from the restarted server's count: {tick}");
+    client.kill().await.expect("stop the client");
+}
+
 #[tokio::test]
 async fn interop_client_passes_every_case_against_interop_server() {
     let dir = tempfile::tempdir().expect("temp dir");

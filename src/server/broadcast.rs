@@ -160,51 +160,9 @@ impl<T: prost::Message + Send + Sync + 'static> Broadcast<T> {
         &self,
         ctx: &CallContext,
         sink: &mut ResponseSink<T>,
-        mut on_missed: impl FnMut(u64) -> Option<T> + Send,
+        on_missed: impl FnMut(u64) -> Option<T> + Send,
     ) -> Result<(), Status> {
-        let mut subscription = self.subscribe();
-        let mut cancelled = pin!(ctx.cancelled());
-        let mut shutting_down = pin!(ctx.server_shutting_down());
-        let mut draining = false;
-        loop {
-            let next = if draining {
-                // The server is shutting down: deliver what was already published, then end.
-                subscription.try_next().unwrap_or(None)
-            } else {
-                let mut next = pin!(subscription.next_item());
-                let polled = poll_fn(|cx| {
-                    if cancelled.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Err(true));
-                    }
-                    if let Poll::Ready(next) = next.as_mut().poll(cx) {
-                        return Poll::Ready(Ok(next));
-                    }
-                    shutting_down.as_mut().poll(cx).map(|()| Err(false))
-                })
-                .await;
-                match polled {
-                    Ok(next) => next,
-                    // The client is gone: nothing more to deliver.
-                    Err(true) => return Ok(()),
-                    Err(false) => {
-                        draining = true;
-                        continue;
-                    }
-                }
-            };
-            match next {
-                None => return Ok(()),
-                Some(Ok(item)) => sink.send_framed(&item.framed).await?,
-                Some(Err(missed)) if self.policy == SlowSubscriber::Disconnect => {
-                    return Err(lagged(missed))
-                }
-                Some(Err(missed)) => {
-                    if let Some(notice) = on_missed(missed) {
-                        sink.send(notice).await?;
-                    }
-                }
-            }
-        }
+        self.subscribe().forward(ctx, sink, on_missed).await
     }
 }
 
@@ -268,6 +226,62 @@ impl<T: Send + Sync + 'static> Subscription<T> {
             Err(TryRecvError::Closed) => Some(None),
             Err(TryRecvError::Empty) if self.closed.is_cancelled() => Some(None),
             Err(TryRecvError::Empty) => None,
+        }
+    }
+}
+
+impl<T: prost::Message + Send + Sync + 'static> Subscription<T> {
+    /// Forwards this subscription's messages to `sink`, as [`Broadcast::serve_with`] does. For
+    /// handlers that send something first — a snapshot, the current state — subscribing
+    /// before taking the snapshot, so that no change falls in between.
+    pub async fn forward(
+        mut self,
+        ctx: &CallContext,
+        sink: &mut ResponseSink<T>,
+        mut on_missed: impl FnMut(u64) -> Option<T> + Send,
+    ) -> Result<(), Status> {
+        let policy = self.policy;
+        let mut cancelled = pin!(ctx.cancelled());
+        let mut shutting_down = pin!(ctx.server_shutting_down());
+        let mut draining = false;
+        loop {
+            let next = if draining {
+                // The server is shutting down: deliver what was already published, then end.
+                self.try_next().unwrap_or(None)
+            } else {
+                let mut next = pin!(self.next_item());
+                let polled = poll_fn(|cx| {
+                    if cancelled.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(true));
+                    }
+                    if let Poll::Ready(next) = next.as_mut().poll(cx) {
+                        return Poll::Ready(Ok(next));
+                    }
+                    shutting_down.as_mut().poll(cx).map(|()| Err(false))
+                })
+                .await;
+                match polled {
+                    Ok(next) => next,
+                    // The client is gone: nothing more to deliver.
+                    Err(true) => return Ok(()),
+                    Err(false) => {
+                        draining = true;
+                        continue;
+                    }
+                }
+            };
+            match next {
+                None => return Ok(()),
+                Some(Ok(item)) => sink.send_framed(&item.framed).await?,
+                Some(Err(missed)) if policy == SlowSubscriber::Disconnect => {
+                    return Err(lagged(missed))
+                }
+                Some(Err(missed)) => {
+                    if let Some(notice) = on_missed(missed) {
+                        sink.send(notice).await?;
+                    }
+                }
+            }
         }
     }
 }

@@ -2,9 +2,18 @@
 
 mod broadcast;
 mod calls;
+mod cancel;
+mod concurrency;
+mod deadline;
 mod errors;
+mod harness;
+mod health;
 mod metadata;
+mod peer;
 mod raw;
+mod reconnect;
+mod shutdown;
 mod sizes;
 mod smoke;
+mod socket;
 mod support;
