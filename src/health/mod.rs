@@ -23,7 +23,9 @@
 //! ```
 
 // Generated from proto/grpc/health/v1/health.proto; tests/generated.rs keeps it current.
+// Not rustfmt's to reformat: the test compares it byte for byte with the generator's output.
 #[allow(clippy::all, unreachable_pub)]
+#[rustfmt::skip]
 mod generated;
 
 use std::collections::HashMap;
