@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod authority;
 mod broadcast;
 mod call;
 mod conn;
