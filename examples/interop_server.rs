@@ -183,12 +183,28 @@ fn addr_arg() -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use h2grpc::health::{HealthReporter, ServingStatus};
+
     let Some(addr) = addr_arg() else {
         eprintln!("usage: interop_server --addr unix:/path/to.sock | host:port");
         std::process::exit(2);
     };
     let mut builder = Server::builder();
     builder.add_service(test_service_server::service(Interop));
+    // The standard health service too, so health clients can be tested against it: the test
+    // service is SERVING, and `h2grpc.test.Toggling` flips every 50 ms so Watch has changes
+    // to deliver.
+    let health = HealthReporter::new();
+    health.set_status("grpc.testing.TestService", ServingStatus::Serving);
+    builder.add_service(health.service());
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(std::time::Duration::from_millis(50));
+        for serving in [true, false].into_iter().cycle() {
+            timer.tick().await;
+            let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+            health.set_status("h2grpc.test.Toggling", status);
+        }
+    });
     let server = match Target::parse(&addr)? {
         Target::Unix(path) => builder.bind_unix(path)?,
         Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,
