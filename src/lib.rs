@@ -12,6 +12,7 @@ pub mod transport;
 mod call;
 mod cancel;
 mod error;
+mod fuzzing;
 
 // Public API:
 pub use crate::cancel::{Cancellation, Cancelled};
@@ -21,3 +22,6 @@ pub use crate::metadata::Metadata;
 pub use crate::server::{CallContext, Server, Service};
 pub use crate::status::{Code, Status};
 pub use crate::transport::{Peer, Target};
+
+#[doc(hidden)]
+pub use crate::fuzzing::__fuzz;
