@@ -1,4 +1,6 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
+mod faults;
+mod hostile;
 mod smoke;
 mod support;
