@@ -31,8 +31,9 @@ mod server;
 /// The fuzz targets' entry points (hidden: not part of the public API).
 pub mod __fuzz {
     pub use super::client::client_conn;
+    pub use super::frames::FieldMode;
     pub use super::input::FuzzInput;
     pub use super::pure::{decode_messages, grpc_timeout, metadata, status_trailers};
     pub use super::script::{Action, Script};
-    pub use super::server::{server_conn, METHODS};
+    pub use super::server::{server_conn, service, METHODS};
 }

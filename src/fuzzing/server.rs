@@ -40,7 +40,8 @@ fn echo_metadata(ctx: &CallContext) {
     }
 }
 
-fn service() -> Service {
+/// The `fuzz.Echo` service `server_conn` runs (also used to capture real exchanges as seeds).
+pub fn service() -> Service {
     Service::new("fuzz.Echo")
         .unary("Unary", |ctx: CallContext, req: Vec<u8>| async move {
             echo_metadata(&ctx);

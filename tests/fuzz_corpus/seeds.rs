@@ -13,6 +13,9 @@ use tokio::net::{UnixListener, UnixStream};
 
 type Seed = (&'static str, String, Vec<u8>);
 
+/// What the recording proxy saw: who wrote each chunk, in order.
+type Log = Arc<Mutex<Vec<(From, Vec<u8>)>>>;
+
 /// `decode_messages` input: flags (compression, limit selector), the u16 limit when asked,
 /// chunk sizes, the drain mask, then the wire bytes.
 fn dm(compression: bool, max: Option<u16>, sizes: &[u8], mask: u8, wire: &[u8]) -> Vec<u8> {
@@ -525,7 +528,7 @@ where
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
     let proxy = UnixListener::bind(&proxy_path).expect("bind the proxy");
-    let log: Arc<Mutex<Vec<(From, Vec<u8>)>>> = Arc::default();
+    let log: Log = Arc::default();
     let recorder = log.clone();
     let proxying = tokio::spawn(async move {
         let (client, _) = proxy.accept().await.expect("accept");
@@ -551,7 +554,7 @@ async fn pump(
     mut from: tokio::net::unix::OwnedReadHalf,
     mut to: tokio::net::unix::OwnedWriteHalf,
     who: From,
-    log: Arc<Mutex<Vec<(From, Vec<u8>)>>>,
+    log: Log,
 ) {
     let mut buf = vec![0; 64 * 1024];
     while let Ok(n) = from.read(&mut buf).await {
