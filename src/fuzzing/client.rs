@@ -122,7 +122,7 @@ async fn call(channel: Channel, kind: u8, timeout_ms: u16) -> bool {
     false
 }
 
-/// Plays `script` as a server against a fresh channel's calls; see the [module docs](self).
+/// Plays `script` as a server against a fresh channel's calls; see the module docs.
 pub fn client_conn(script: &Script) {
     play(script);
 }

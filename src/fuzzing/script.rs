@@ -125,7 +125,7 @@ pub enum Action {
     },
 }
 
-/// A hostile peer's script. See the [module docs](self).
+/// A hostile peer's script. See the module docs.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Script {
     actions: Vec<Action>,

@@ -114,7 +114,7 @@ pub(crate) async fn calls_end(live: &ShutdownHandle, what: &str) {
     }
 }
 
-/// Plays `script` as a client against a fresh server; see the [module docs](self).
+/// Plays `script` as a client against a fresh server; see the module docs.
 pub fn server_conn(script: &Script) {
     play(script);
 }
