@@ -6,6 +6,9 @@
 //! DecodeError::CompressedWithoutEncoding  => INTERNAL
 //! DecodeError::TooLarge { .. }            => RESOURCE_EXHAUSTED
 //! DecodeError::Truncated { .. }           => INTERNAL
+//! DecodeError::UnsupportedEncoding { .. } => INTERNAL
+//! DecodeError::Decompress { .. }          => INTERNAL
+//! DecodeError::DecompressedTooLarge { .. } => RESOURCE_EXHAUSTED
 //! EncodeError { .. }                      => RESOURCE_EXHAUSTED
 //! ```
 
@@ -38,7 +41,7 @@ pub enum DecodeError {
     CompressedWithoutEncoding,
     /// The Message-Length exceeds the receive limit.
     TooLarge {
-        /// The length the peer announced (or, later, the decompressed size).
+        /// The length the peer announced.
         len: u64,
         /// The receive limit in force.
         max: usize,
@@ -50,6 +53,26 @@ pub enum DecodeError {
         expected: usize,
         /// How many of them arrived before the stream ended.
         got: usize,
+    },
+    /// The Compressed-Flag was `1` under a `grpc-encoding` this side does not support. (A
+    /// server refuses such a request before reading it, with UNIMPLEMENTED; this is the
+    /// client's case.)
+    UnsupportedEncoding {
+        /// The `grpc-encoding` the peer named.
+        name: String,
+    },
+    /// A compressed body did not decompress: corrupt, truncated, or followed by stray bytes.
+    Decompress {
+        /// The encoding it claimed (`gzip`, `deflate`).
+        encoding: &'static str,
+        /// What the decompressor reported.
+        reason: String,
+    },
+    /// A compressed body inflates past the receive limit. Decompression stopped one byte past
+    /// the limit, so the true size is unknown (and never held in memory).
+    DecompressedTooLarge {
+        /// The receive limit in force.
+        max: usize,
     },
 }
 
@@ -69,6 +92,18 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::Truncated { expected, got } => {
                 write!(f, "stream ended inside a message: expected {expected} bytes, got {got}")
+            }
+            DecodeError::UnsupportedEncoding { name } => write!(
+                f,
+                "received a message compressed with {name:?}, which is not supported; \
+                 supported: {}",
+                super::compression::AcceptEncoding::supported()
+            ),
+            DecodeError::Decompress { encoding, reason } => {
+                write!(f, "failed to decompress a {encoding} message: {reason}")
+            }
+            DecodeError::DecompressedTooLarge { max } => {
+                write!(f, "received message after decompression larger than max ({max})")
             }
         }
     }
@@ -92,6 +127,14 @@ impl From<DecodeError> for Status {
             DecodeError::TooLarge { .. } => Code::ResourceExhausted,
             // Stream ended mid-message: grpc-go maps io.ErrUnexpectedEOF to INTERNAL.
             DecodeError::Truncated { .. } => Code::Internal,
+            // Flag 1 in an unsupported encoding reaches only a client (a server refuses the
+            // encoding at call start with UNIMPLEMENTED): INTERNAL, as grpc-go's client.
+            DecodeError::UnsupportedEncoding { .. } => Code::Internal,
+            // statuscodes.md: "Could not decompress, but compression algorithm supported".
+            DecodeError::Decompress { .. } => Code::Internal,
+            // The zip-bomb guard: over the receive limit once decompressed, like the prefix
+            // check (grpc-go rpc_util.go decompress).
+            DecodeError::DecompressedTooLarge { .. } => Code::ResourceExhausted,
         };
         Status::new(code, err.to_string())
     }
@@ -177,6 +220,19 @@ mod tests {
         assert_eq!(status.code(), Code::Internal);
         assert!(status.message().contains("1000"));
         assert!(status.message().contains("17"));
+    }
+
+    #[test]
+    fn decompression_failures_map_to_internal_and_the_bomb_to_resource_exhausted() {
+        let unsupported = DecodeError::UnsupportedEncoding { name: "br".into() };
+        assert_eq!(Status::from(unsupported).code(), Code::Internal);
+        let corrupt = DecodeError::Decompress { encoding: "gzip", reason: "bad header".into() };
+        let status = Status::from(corrupt);
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "failed to decompress a gzip message: bad header");
+        let bomb = Status::from(DecodeError::DecompressedTooLarge { max: 4_194_304 });
+        assert_eq!(bomb.code(), Code::ResourceExhausted);
+        assert!(bomb.message().contains("4194304"), "{}", bomb.message());
     }
 
     #[test]

@@ -48,6 +48,10 @@
 //! body); both append prefix and body to a `BytesMut`, so several messages can be batched into
 //! one DATA frame.
 //!
+//! Compression (`grpc-encoding`, gzip and deflate with the `compression` feature) sits on top:
+//! [`compression`] holds its wire rules, compresses a message before framing and decompresses
+//! a flag-`1` body under the same receive limit.
+//!
 //! ```
 //! use bytes::{Bytes, BytesMut};
 //! use h2grpc::codec::{encode_raw, Decoder};
@@ -67,6 +71,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod compression;
 mod decode;
 mod encode;
 mod error;
