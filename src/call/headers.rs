@@ -4,7 +4,10 @@
 use http::header::{CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::metadata::{Metadata, APPLICATION_GRPC, GRPC_TIMEOUT, TE, TRAILERS};
+use crate::codec::compression::{Encoding, ACCEPT_ENCODING};
+use crate::metadata::{
+    Metadata, APPLICATION_GRPC, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT, TE, TRAILERS,
+};
 use crate::status::Status;
 
 /// `user-agent` as the spec's User-Agents section asks: `grpc-<lang>-<variant>/<version>`.
@@ -20,12 +23,26 @@ pub(crate) fn is_grpc_content_type(value: &HeaderValue) -> bool {
         && matches!(bytes.get(prefix.len()), None | Some(b'+') | Some(b';'))
 }
 
-/// Response-Headers: `:status 200`, `content-type: application/grpc`, then the handler's
-/// response metadata.
-pub(crate) fn response(metadata: Option<&Metadata>) -> http::Response<()> {
+/// The compression headers of a header block (P2's Message-Encoding and
+/// Message-Accept-Encoding): `grpc-encoding` when messages may be compressed, and, with the
+/// `compression` feature, `grpc-accept-encoding` listing what we decode. Without the feature
+/// identity is all there is and nothing is said.
+fn compression(headers: &mut HeaderMap, encoding: Encoding) {
+    if encoding.is_compressed() {
+        headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+    }
+    if cfg!(feature = "compression") {
+        headers.insert(GRPC_ACCEPT_ENCODING, ACCEPT_ENCODING);
+    }
+}
+
+/// Response-Headers: `:status 200`, `content-type: application/grpc`, the compression headers
+/// (`encoding` is what the response messages use), then the handler's response metadata.
+pub(crate) fn response(encoding: Encoding, metadata: Option<&Metadata>) -> http::Response<()> {
     let mut response = http::Response::new(());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, APPLICATION_GRPC);
+    compression(headers, encoding);
     if let Some(metadata) = metadata {
         metadata.extend_into(headers);
     }
@@ -40,7 +57,7 @@ pub(crate) fn trailers_only(
     status: &Status,
     metadata: Option<&Metadata>,
 ) -> http::Response<()> {
-    let mut response = self::response(metadata);
+    let mut response = self::response(Encoding::Identity, metadata);
     *response.status_mut() = http_status;
     status.add_to_headers(response.headers_mut());
     response
@@ -58,23 +75,26 @@ pub(crate) fn trailers(status: &Status, metadata: Option<&Metadata>) -> HeaderMa
 
 /// Request-Headers for a call: `POST`, an absolute URI (so `h2` emits `:scheme` and
 /// `:authority`), `te: trailers`, `content-type`, `user-agent`, an optional `grpc-timeout`
-/// right after the pseudo-headers, then custom metadata.
+/// right after the pseudo-headers, the compression headers (`encoding` is what the request
+/// messages use), then custom metadata.
 pub(crate) fn request(
     uri: http::Uri,
     timeout: Option<HeaderValue>,
+    encoding: Encoding,
     metadata: &Metadata,
 ) -> http::Request<()> {
     let mut request = http::Request::new(());
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
-    headers.reserve(5 + metadata.len());
+    headers.reserve(7 + metadata.len());
     if let Some(timeout) = timeout {
         headers.insert(GRPC_TIMEOUT, timeout);
     }
     headers.insert(TE, TRAILERS);
     headers.insert(CONTENT_TYPE, APPLICATION_GRPC);
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    compression(headers, encoding);
     metadata.extend_into(headers);
     request
 }
@@ -103,11 +123,36 @@ mod tests {
     #[test]
     fn request_headers_put_grpc_timeout_first_and_carry_te_trailers() {
         let uri: http::Uri = "http://localhost/pkg.Svc/Method".parse().unwrap();
-        let req = request(uri, Some(HeaderValue::from_static("1S")), &Metadata::new());
-        let names: Vec<_> = req.headers().keys().map(|k| k.as_str()).collect();
+        let timeout = Some(HeaderValue::from_static("1S"));
+        let req = request(uri, timeout, Encoding::Identity, &Metadata::new());
+        let mut names: Vec<_> = req.headers().keys().map(|k| k.as_str()).collect();
+        if cfg!(feature = "compression") {
+            assert_eq!(names.pop(), Some("grpc-accept-encoding"));
+        }
         assert_eq!(names, ["grpc-timeout", "te", "content-type", "user-agent"]);
         assert_eq!(req.headers()["te"], "trailers");
         assert_eq!(req.method(), http::Method::POST);
+    }
+
+    #[cfg(feature = "compression")]
+    #[test]
+    fn compression_headers_come_before_custom_metadata() {
+        let uri: http::Uri = "http://localhost/pkg.Svc/Method".parse().unwrap();
+        let mut metadata = Metadata::new();
+        metadata.insert("x-custom", "1").unwrap();
+        let req = request(uri, None, Encoding::Gzip, &metadata);
+        let names: Vec<_> = req.headers().keys().map(|k| k.as_str()).collect();
+        let tail = ["grpc-encoding", "grpc-accept-encoding", "x-custom"];
+        assert_eq!(names[names.len() - 3..], tail);
+        assert_eq!(req.headers()["grpc-encoding"], "gzip");
+        assert_eq!(req.headers()["grpc-accept-encoding"], "identity,gzip,deflate");
+
+        let resp = response(Encoding::Deflate, Some(&metadata));
+        let names: Vec<_> = resp.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "grpc-encoding", "grpc-accept-encoding", "x-custom"]);
+        assert_eq!(resp.headers()["grpc-encoding"], "deflate");
+        let plain = response(Encoding::Identity, None);
+        assert!(!plain.headers().contains_key("grpc-encoding"));
     }
 
     #[test]

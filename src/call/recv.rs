@@ -6,7 +6,8 @@ use bytes::Bytes;
 use h2::RecvStream;
 use http::HeaderMap;
 
-use crate::codec::Decoder;
+use crate::codec::compression::{decompress, Encoding, UnsupportedEncoding};
+use crate::codec::{DecodeError, Decoder, RawMessage};
 use crate::status::Status;
 
 /// Whole messages out of a stream's DATA frames.
@@ -15,16 +16,57 @@ use crate::status::Status;
 /// The decoder holds at most one partial message (bounded by the receive limit) plus the rest
 /// of one DATA frame, and chunks are only pulled when the application asks for a message, so
 /// the peer can never have more than the HTTP/2 window in flight on top of that.
+///
+/// Compressed messages are decompressed here, one at a time, under the same receive limit.
 #[derive(Debug)]
 pub(crate) struct MessageReader {
     body: RecvStream,
     decoder: Decoder,
     data_done: bool,
+    /// The stream's `grpc-encoding`, which flag-1 messages are compressed with.
+    encoding: Result<Encoding, UnsupportedEncoding>,
+    /// Whether the last message returned arrived compressed (Compressed-Flag 1).
+    last_compressed: bool,
 }
 
 impl MessageReader {
     pub(crate) fn new(body: RecvStream, max_len: usize) -> MessageReader {
-        MessageReader { body, decoder: Decoder::with_max_len(max_len), data_done: false }
+        MessageReader {
+            body,
+            decoder: Decoder::with_max_len(max_len),
+            data_done: false,
+            encoding: Ok(Encoding::Identity),
+            last_compressed: false,
+        }
+    }
+
+    /// Sets the stream's `grpc-encoding` (identity until then). Under any other encoding,
+    /// flag-1 messages are accepted and decompressed, or, in an encoding this build does not
+    /// support, fail the call with INTERNAL.
+    pub(crate) fn set_encoding(&mut self, encoding: Result<Encoding, UnsupportedEncoding>) {
+        self.decoder.set_compression_negotiated(encoding != Ok(Encoding::Identity));
+        self.encoding = encoding;
+    }
+
+    /// Whether the last message returned arrived compressed.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    pub(crate) fn last_compressed(&self) -> bool {
+        self.last_compressed
+    }
+
+    /// A message's body, decompressed if its flag says so.
+    fn open(&mut self, message: RawMessage) -> Result<Bytes, Status> {
+        self.last_compressed = message.compressed;
+        if !message.compressed {
+            return Ok(message.data);
+        }
+        let opened = match &self.encoding {
+            Ok(encoding) => decompress(*encoding, &message.data, self.decoder.max_len()),
+            Err(unsupported) => {
+                Err(DecodeError::UnsupportedEncoding { name: unsupported.name().to_owned() })
+            }
+        };
+        opened.map_err(Status::from)
     }
 
     /// The next message; `Ok(None)` once the peer's DATA is over and nothing is left over.
@@ -38,7 +80,7 @@ impl MessageReader {
     ) -> Poll<Result<Option<Bytes>, Status>> {
         loop {
             match self.decoder.next() {
-                Ok(Some(msg)) => return Poll::Ready(Ok(Some(msg.data))),
+                Ok(Some(msg)) => return Poll::Ready(self.open(msg).map(Some)),
                 Ok(None) => {}
                 Err(err) => return Poll::Ready(Err(err.into())),
             }

@@ -20,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::{Bytes, BytesMut};
 
 use super::COALESCE_BYTES;
+use crate::codec::compression::{AcceptEncoding, Encoding};
 use crate::codec::EncodeError;
 use crate::metadata::Metadata;
 use crate::status::Status;
@@ -28,6 +29,15 @@ use crate::status::Status;
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
+}
+
+/// How a server call's response messages may be compressed: the encoding asked for (by the
+/// server, the service, then the handler) and those the client's `grpc-accept-encoding`
+/// lists. Settled when the response headers, which name it, are frozen.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SendCompression {
+    pub(crate) wanted: Encoding,
+    pub(crate) accepted: AcceptEncoding,
 }
 
 #[derive(Debug, Default)]
@@ -42,11 +52,17 @@ pub(crate) struct OutboxState {
     headers_frozen: bool,
     /// Trailing metadata set by the handler.
     pub(crate) trailers: Metadata,
+    compression: SendCompression,
     sink_waker: Option<Waker>,
     driver_waker: Option<Waker>,
 }
 
 impl Outbox {
+    pub(crate) fn new(compression: SendCompression) -> Outbox {
+        let state = OutboxState { compression, ..OutboxState::default() };
+        Outbox { state: Mutex::new(state) }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, OutboxState> {
         // A panic while the lock is held cannot leave the state half-updated in a way that
         // matters (each field is written whole), so a poisoned lock is still usable.
@@ -132,6 +148,30 @@ impl OutboxState {
     pub(crate) fn take_headers(&mut self) -> Option<Metadata> {
         self.headers_frozen = true;
         self.headers.take()
+    }
+
+    /// The encoding of the response messages, settled from now on: the one asked for if the
+    /// client accepts it, else identity. Freezes the response headers, which name it.
+    pub(crate) fn freeze_encoding(&mut self) -> Encoding {
+        self.headers_frozen = true;
+        let SendCompression { wanted, accepted } = self.compression;
+        if accepted.contains(wanted) {
+            wanted
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    /// Asks for `encoding` for the response messages; an error once the headers are frozen.
+    #[cfg(feature = "compression")]
+    pub(crate) fn set_compression(&mut self, encoding: Encoding) -> Result<(), Status> {
+        if self.headers_frozen {
+            return Err(Status::failed_precondition(
+                "response headers were already sent; set the compression before the first message",
+            ));
+        }
+        self.compression.wanted = encoding;
+        Ok(())
     }
 
     /// Adds trailing metadata; an error once the call has ended, as the trailers are then

@@ -19,7 +19,7 @@ use super::response::{
     Streaming,
 };
 use crate::call::{headers, COALESCE_BYTES};
-use crate::codec::encode_message;
+use crate::codec::compression::{encode_compressed, Encoding};
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
 
@@ -28,6 +28,11 @@ use crate::timeout::encode_grpc_timeout;
 const UNPROCESSED_RETRIES: u32 = 2;
 
 impl Channel {
+    /// The encoding of a call's request messages: the call's choice, else the channel's.
+    fn send_encoding(&self, options: &CallOptions) -> Encoding {
+        options.compression.unwrap_or(self.inner.config.send_compression)
+    }
+
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
     /// headers with `grpc-timeout` computed from the time left now.
     async fn start(
@@ -55,7 +60,8 @@ impl Channel {
                     HeaderValue::try_from(encode_grpc_timeout(left)).ok()
                 }
             };
-            let request = headers::request(uri.clone(), timeout, &options.metadata);
+            let encoding = self.send_encoding(options);
+            let request = headers::request(uri.clone(), timeout, encoding, &options.metadata);
             match send.send_request(request, false) {
                 Ok(opened) => return Ok(opened),
                 // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
@@ -87,7 +93,9 @@ impl Channel {
         Resp: prost::Message + Default,
     {
         let mut body = BytesMut::new();
-        encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
+        let (encoding, max_send) =
+            (self.send_encoding(&options), self.inner.config.max_send_message_len);
+        encode_compressed(request, encoding, max_send, &mut body)?;
         let body = body.freeze();
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
@@ -136,7 +144,9 @@ impl Channel {
         Resp: prost::Message + Default,
     {
         let mut body = BytesMut::new();
-        encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
+        let (encoding, max_send) =
+            (self.send_encoding(&options), self.inner.config.max_send_message_len);
+        encode_compressed(request, encoding, max_send, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
         // A failure here means the stream is already over: the server ended the call early
@@ -196,6 +206,7 @@ impl Channel {
             send: send.clone(),
             buf: BytesMut::new(),
             max_send_len: config.max_send_message_len,
+            encoding: self.send_encoding(&options),
             closed: None,
             deadline: Deadline::new(options.deadline),
             _type: PhantomData,
@@ -215,6 +226,8 @@ pub struct RequestSink<T> {
     send: SharedSend,
     buf: BytesMut,
     max_send_len: usize,
+    /// What request messages are compressed with.
+    encoding: Encoding,
     closed: Option<Status>,
     deadline: Deadline,
     _type: PhantomData<fn(T)>,
@@ -237,13 +250,26 @@ impl<T: prost::Message> RequestSink<T> {
     /// only when the queue is over 32 KiB. Follow with [`flush`](Self::flush) or
     /// [`close`](Self::close).
     pub async fn feed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+        self.feed_with(message.borrow(), self.encoding).await
+    }
+
+    /// Like [`send`](Self::send), but this message leaves uncompressed (flag 0) even when the
+    /// call compresses: gRPC compresses per message, so that data an attacker could mix with
+    /// secrets (CRIME, BREACH) or bytes that are already compressed can be left alone.
+    #[cfg(feature = "compression")]
+    pub async fn send_uncompressed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+        self.feed_with(message.borrow(), Encoding::Identity).await?;
+        self.flush().await
+    }
+
+    async fn feed_with(&mut self, message: &T, encoding: Encoding) -> Result<(), Status> {
         if let Some(status) = &self.closed {
             return Err(status.clone());
         }
         if self.buf.len() >= COALESCE_BYTES {
             self.flush().await?;
         }
-        encode_message(message.borrow(), self.max_send_len, &mut self.buf)?;
+        encode_compressed(message, encoding, self.max_send_len, &mut self.buf)?;
         Ok(())
     }
 
@@ -360,6 +386,12 @@ impl<Req: prost::Message, Resp: prost::Message + Default> ClientStreamingCall<Re
     /// Queues one request without flushing (see [`RequestSink::feed`]).
     pub async fn feed(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
         self.sink.feed(message).await
+    }
+
+    /// Sends one request uncompressed (see [`RequestSink::send_uncompressed`]).
+    #[cfg(feature = "compression")]
+    pub async fn send_uncompressed(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
+        self.sink.send_uncompressed(message).await
     }
 
     /// Half-closes and waits for the response.

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
+use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
@@ -26,6 +27,7 @@ pub(crate) struct ClientConfig {
     connect_timeout: Duration,
     backoff_initial: Duration,
     backoff_max: Duration,
+    pub(crate) send_compression: Encoding,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +43,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
+            send_compression: Encoding::Identity,
         }
     }
 }
@@ -116,6 +119,23 @@ impl ChannelBuilder {
     setter! {
         /// Longest wait between reconnection attempts. Default 5 s.
         backoff_max: Duration
+    }
+
+    setter! {
+        /// Compresses request messages with this encoding (a call may choose otherwise with
+        /// [`CallOptions::compression`]). The server must support it: one that does not
+        /// refuses the call with UNIMPLEMENTED. Responses are decompressed whatever this
+        /// says: with the `compression` feature every call tells the server it accepts
+        /// `identity,gzip,deflate`. Default: [`Encoding::Identity`], no compression.
+        ///
+        /// ```
+        /// use h2grpc::codec::compression::Encoding;
+        /// let mut builder = h2grpc::Channel::builder("unix:/run/app.sock")?;
+        /// builder.send_compression(Encoding::Gzip);
+        /// # Ok::<(), h2grpc::Error>(())
+        /// ```
+        #[cfg(feature = "compression")]
+        send_compression: Encoding
     }
 
     /// Connects now; fails if the server cannot be reached.

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::codec::compression::Encoding;
 use crate::metadata::Metadata;
 use crate::status::Status;
 
@@ -24,6 +25,8 @@ pub struct CallOptions {
     pub(crate) deadline: Option<Instant>,
     pub(crate) metadata: Metadata,
     pub(crate) wait_for_ready: bool,
+    /// The request compression, over the channel's; `None` keeps the channel's.
+    pub(crate) compression: Option<Encoding>,
 }
 
 impl CallOptions {
@@ -49,6 +52,28 @@ impl CallOptions {
     /// Replaces the request metadata.
     pub fn metadata_map(self, metadata: Metadata) -> CallOptions {
         CallOptions { metadata, ..self }
+    }
+
+    /// Compresses this call's request messages with `encoding`, instead of the channel's
+    /// choice ([`ChannelBuilder::send_compression`](super::ChannelBuilder::send_compression)).
+    /// The server must support it, or it refuses the call with UNIMPLEMENTED. Messages that
+    /// compression does not shrink, and the empty message, still go uncompressed.
+    ///
+    /// ```
+    /// use h2grpc::codec::compression::Encoding;
+    /// let options = h2grpc::CallOptions::new().compression(Encoding::Gzip);
+    /// assert_eq!(options.get_compression(), Some(Encoding::Gzip));
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn compression(self, encoding: Encoding) -> CallOptions {
+        CallOptions { compression: Some(encoding), ..self }
+    }
+
+    /// The request compression set by [`compression`](Self::compression), if any (`None`:
+    /// the channel's).
+    #[cfg(feature = "compression")]
+    pub fn get_compression(&self) -> Option<Encoding> {
+        self.compression
     }
 
     /// Adds an ASCII request header.

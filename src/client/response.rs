@@ -14,7 +14,8 @@ use h2::{RecvStream, SendStream};
 
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
-use crate::metadata::Metadata;
+use crate::codec::compression::{parse_grpc_encoding, Encoding, UnsupportedEncoding};
+use crate::metadata::{Metadata, GRPC_ENCODING};
 use crate::status::Status;
 
 /// A unary or client-streaming call's result: the message with its headers and trailers.
@@ -31,11 +32,21 @@ pub struct Response<T> {
     headers: Metadata,
     message: T,
     trailers: Metadata,
+    /// The message arrived compressed (Compressed-Flag 1).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    compressed: bool,
 }
 
 impl<T> Response<T> {
     pub(crate) fn new(headers: Metadata, message: T, trailers: Metadata) -> Response<T> {
-        Response { headers, message, trailers }
+        Response { headers, message, trailers, compressed: false }
+    }
+
+    /// Whether the response message arrived compressed (Compressed-Flag 1). For diagnostics
+    /// and interop tests: it is already decompressed.
+    #[cfg(feature = "compression")]
+    pub fn message_compressed(&self) -> bool {
+        self.compressed
     }
 
     /// The response message.
@@ -147,6 +158,8 @@ pub(crate) struct ResponseReader {
     /// The stream failed before its response head in a way that proves the server never
     /// processed it ([`is_unprocessed`]).
     unprocessed: bool,
+    /// The last message returned arrived compressed.
+    last_compressed: bool,
 }
 
 impl ResponseReader {
@@ -164,6 +177,7 @@ impl ResponseReader {
             deadline,
             max_recv,
             unprocessed: false,
+            last_compressed: false,
         }
     }
 
@@ -209,9 +223,11 @@ impl ResponseReader {
             Err(deadline) => return Err(self.fail(deadline)),
         };
         match head(response) {
-            Ok(Head::Body(headers, body)) => {
+            Ok(Head::Body(headers, body, encoding)) => {
                 self.headers = Some(headers);
-                self.state = State::Reading(MessageReader::new(body, self.max_recv));
+                let mut reader = MessageReader::new(body, self.max_recv);
+                reader.set_encoding(encoding);
+                self.state = State::Reading(reader);
                 Ok(())
             }
             Ok(Head::TrailersOnly(headers, status)) => {
@@ -231,7 +247,10 @@ impl ResponseReader {
                 State::Waiting(_) => self.read_head().await?,
                 State::Reading(reader) => {
                     match self.deadline.run(reader.message(status_from_h2)).await {
-                        Ok(Ok(Some(message))) => return Ok(Some(message)),
+                        Ok(Ok(Some(message))) => {
+                            self.last_compressed = reader.last_compressed();
+                            return Ok(Some(message));
+                        }
                         Ok(Ok(None)) => self.read_trailers().await?,
                         Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
                     }
@@ -284,6 +303,7 @@ impl ResponseReader {
                 "response cardinality violation: the server sent no response message",
             ));
         };
+        let compressed = self.last_compressed;
         if self.message().await?.is_some() {
             return Err(self.fail(Status::unimplemented(
                 "response cardinality violation: the server sent more than one response message",
@@ -291,7 +311,7 @@ impl ResponseReader {
         }
         let message = decode(first)?;
         let (headers, trailers) = self.into_metadata();
-        Ok(Response::new(headers, message, trailers))
+        Ok(Response { compressed, ..Response::new(headers, message, trailers) })
     }
 }
 
@@ -311,7 +331,8 @@ pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Sta
 }
 
 enum Head {
-    Body(Metadata, RecvStream),
+    /// Response headers, the body, and the `grpc-encoding` of its flag-1 messages.
+    Body(Metadata, RecvStream, Result<Encoding, UnsupportedEncoding>),
     TrailersOnly(Metadata, Status),
 }
 
@@ -342,8 +363,10 @@ fn head(response: http::Response<RecvStream>) -> Result<Head, Status> {
     if trailers_only {
         return Err(Status::unknown("the server ended the call without a grpc-status"));
     }
+    // An encoding we do not support fails the call only if a compressed message comes.
+    let encoding = parse_grpc_encoding(parts.headers.get(GRPC_ENCODING));
     let headers = Metadata::from_headers(parts.headers).map_err(Status::from)?;
-    Ok(Head::Body(headers, body))
+    Ok(Head::Body(headers, body, encoding))
 }
 
 /// The server's messages on a server-streaming or bidi call.
@@ -396,5 +419,12 @@ impl<T: prost::Message + Default> Streaming<T> {
     /// Cancels the call (RST_STREAM CANCEL); later reads fail with CANCELLED.
     pub fn cancel(&mut self) {
         self.reader.cancel();
+    }
+
+    /// Whether the last message [`message`](Self::message) returned arrived compressed
+    /// (Compressed-Flag 1). For diagnostics and interop tests: it is already decompressed.
+    #[cfg(feature = "compression")]
+    pub fn last_message_compressed(&self) -> bool {
+        self.reader.last_compressed
     }
 }

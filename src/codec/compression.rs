@@ -184,6 +184,13 @@ pub fn parse_grpc_encoding(value: Option<&HeaderValue>) -> Result<Encoding, Unsu
     })
 }
 
+/// The `grpc-accept-encoding` value h2grpc sends: [`AcceptEncoding::supported`], spelled out
+/// once so that no header is built per call.
+#[cfg(feature = "compression")]
+pub(crate) const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("identity,gzip,deflate");
+#[cfg(not(feature = "compression"))]
+pub(crate) const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("identity");
+
 /// A set of encodings: what a peer's `grpc-accept-encoding` says it can decode, or what this
 /// build supports. `identity` is always in it: every peer decodes uncompressed messages.
 ///

@@ -15,12 +15,13 @@ use h2::{RecvStream, SendStream};
 use http::StatusCode;
 
 use super::context::CallContext;
-use super::service::{BoxFuture, RawCall, Reply, Route};
+use super::service::{BoxFuture, RawCall, Reply, Route, ServiceOptions};
 use super::ConnShared;
 use crate::call::headers;
 use crate::call::recv::MessageReader;
-use crate::call::send::{Outbox, OutboxState};
+use crate::call::send::{Outbox, OutboxState, SendCompression};
 use crate::cancel::Cancellation;
+use crate::codec::compression::{parse_grpc_encoding, AcceptEncoding, Encoding, ACCEPT_ENCODING};
 use crate::metadata::{Metadata, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT};
 use crate::status::Status;
 use crate::timeout::parse_grpc_timeout;
@@ -58,15 +59,13 @@ pub(crate) async fn serve(
             if status.code() == crate::Code::Unimplemented
                 && parts.headers.contains_key(GRPC_ENCODING)
             {
-                response
-                    .headers_mut()
-                    .insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static("identity"));
+                response.headers_mut().insert(GRPC_ACCEPT_ENCODING, ACCEPT_ENCODING);
             }
             let _ = respond.send_response(response, true);
             return;
         }
     };
-    let Accepted { path, handler, deadline } = call;
+    let Accepted { path, handler, service, deadline, encoding, accepted } = call;
     let metadata = match Metadata::from_headers(parts.headers) {
         Ok(metadata) => metadata,
         Err(err) => {
@@ -78,7 +77,8 @@ pub(crate) async fn serve(
             return;
         }
     };
-    let outbox = Arc::new(Outbox::default());
+    let wanted = service.send_compression.unwrap_or(server.config.send_compression);
+    let outbox = Arc::new(Outbox::new(SendCompression { wanted, accepted }));
     let cancellation = Cancellation::new();
     let ctx = CallContext {
         method: path,
@@ -89,8 +89,10 @@ pub(crate) async fn serve(
         cancellation: cancellation.clone(),
         shutdown: server.shutdown.drain.clone(),
         outbox: outbox.clone(),
+        request_compressed: false,
     };
-    let reader = MessageReader::new(body, server.config.max_recv_message_len);
+    let mut reader = MessageReader::new(body, server.config.max_recv_message_len);
+    reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
     Driver {
@@ -123,7 +125,12 @@ impl Drop for LiveCall {
 struct Accepted {
     path: Arc<str>,
     handler: Arc<dyn super::service::Handler>,
+    service: Arc<ServiceOptions>,
     deadline: Option<Instant>,
+    /// The request's `grpc-encoding`, supported.
+    encoding: Encoding,
+    /// The request's `grpc-accept-encoding`: what the response may be compressed with.
+    accepted: AcceptEncoding,
 }
 
 /// The checks a request passes before a handler runs, in the order grpc-go applies them. An
@@ -154,8 +161,8 @@ fn accept(
     // `te: trailers` is required of clients, but a server gains nothing by refusing a request
     // without it: like grpc-go (and unlike C-core) we accept it.
     let path = parts.uri.path();
-    let (path, handler) = match router.route(path) {
-        Route::Found(path, handler) => (path.clone(), handler.clone()),
+    let method = match router.route(path) {
+        Route::Found(method) => method,
         Route::UnknownService(service) => {
             return Err((
                 StatusCode::OK,
@@ -175,19 +182,12 @@ fn accept(
             ))
         }
     };
-    // Compression arrives with a later release: anything but identity is refused before any
-    // message is read, naming what we accept (compression.md).
-    if let Some(encoding) = parts.headers.get(GRPC_ENCODING) {
-        if encoding.as_bytes() != b"identity" {
-            return Err((
-                StatusCode::OK,
-                Status::unimplemented(format!(
-                    "message encoding {:?} is not supported; this server accepts identity",
-                    String::from_utf8_lossy(encoding.as_bytes())
-                )),
-            ));
-        }
-    }
+    // An encoding we cannot decode is refused before any message is read; the refusal lists
+    // what we accept in grpc-accept-encoding (compression.md). Without the `compression`
+    // feature that is identity alone.
+    let encoding = parse_grpc_encoding(parts.headers.get(GRPC_ENCODING))
+        .map_err(|err| (StatusCode::OK, Status::unimplemented(err.to_string())))?;
+    let accepted = AcceptEncoding::parse(parts.headers.get_all(GRPC_ACCEPT_ENCODING));
     let deadline = match parts.headers.get(GRPC_TIMEOUT) {
         None => None,
         Some(value) => match parse_grpc_timeout(value.as_bytes()) {
@@ -203,7 +203,14 @@ fn accept(
             ));
         }
     }
-    Ok(Accepted { path, handler, deadline })
+    Ok(Accepted {
+        path: method.path.clone(),
+        handler: method.handler.clone(),
+        service: method.service.clone(),
+        deadline,
+        encoding,
+        accepted,
+    })
 }
 
 fn far_future() -> Instant {
@@ -247,7 +254,9 @@ impl Responder {
     fn open(&mut self, state: &mut OutboxState) -> Result<&mut SendStream<Bytes>, h2::Error> {
         if let Responder::Pending(respond) = self {
             let metadata = state.take_headers();
-            let stream = respond.send_response(headers::response(metadata.as_ref()), false)?;
+            let encoding = state.freeze_encoding();
+            let response = headers::response(encoding, metadata.as_ref());
+            let stream = respond.send_response(response, false)?;
             *self = Responder::Open(stream);
         }
         match self {

@@ -43,6 +43,9 @@ pub struct CallContext {
     pub(crate) cancellation: Cancellation,
     pub(crate) shutdown: CancellationToken,
     pub(crate) outbox: Arc<Outbox>,
+    /// Whether the single request of a unary or server-streaming call arrived compressed.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    pub(crate) request_compressed: bool,
 }
 
 impl CallContext {
@@ -122,6 +125,41 @@ impl CallContext {
         let mut state = self.outbox.lock();
         state.headers_mut()?.append_bin(key, value)?;
         Ok(())
+    }
+
+    /// Compresses this call's response messages with `encoding`, if the client accepts it (its
+    /// `grpc-accept-encoding` lists it; otherwise they go uncompressed, as gRPC asks). Overrides
+    /// the service's and the server's choice. Like a header, it must be set before the first
+    /// response message: FAILED_PRECONDITION after. Single messages may still go uncompressed
+    /// ([`ResponseSink::send_uncompressed`](super::ResponseSink::send_uncompressed)), and so
+    /// does any message compression would not shrink.
+    ///
+    /// ```no_run
+    /// use h2grpc::codec::compression::Encoding;
+    /// use h2grpc::server::{CallContext, Service};
+    ///
+    /// let service = Service::new("logs.v1.Logs").unary("Dump", |ctx: CallContext, _: ()| async move {
+    ///     ctx.set_compression(Encoding::Gzip)?;
+    ///     Ok(vec![0u8; 1 << 20]) // a megabyte of zeros: about a kilobyte on the wire
+    /// });
+    /// # let _ = service;
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn set_compression(
+        &self,
+        encoding: crate::codec::compression::Encoding,
+    ) -> Result<(), Status> {
+        self.outbox.lock().set_compression(encoding)
+    }
+
+    /// Whether the request message of a unary or server-streaming call arrived compressed
+    /// (Compressed-Flag 1); `false` in other call kinds, where
+    /// [`RequestStream::last_message_compressed`](super::RequestStream::last_message_compressed)
+    /// tells per message. For diagnostics and interop tests: the library has already
+    /// decompressed it.
+    #[cfg(feature = "compression")]
+    pub fn request_compressed(&self) -> bool {
+        self.request_compressed
     }
 
     /// Adds an ASCII trailer (trailing metadata), sent with the status when the call ends.

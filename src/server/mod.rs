@@ -43,6 +43,7 @@ pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
 
 use self::service::Router;
+use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::transport::{Listener, Peer, Target};
@@ -61,6 +62,7 @@ pub(crate) struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
+    pub(crate) send_compression: Encoding,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +79,7 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
+            send_compression: Encoding::Identity,
         }
     }
 }
@@ -210,6 +213,22 @@ impl Builder {
         /// How long [`ShutdownHandle::shutdown`] lets in-flight calls run before cancelling
         /// them. Default 10 s.
         shutdown_grace: Duration
+    }
+
+    setter! {
+        /// Compresses response messages with this encoding when the client accepts it (its
+        /// `grpc-accept-encoding` lists it; otherwise they go uncompressed). A service may
+        /// choose otherwise ([`Service::send_compression`]), and a handler per call
+        /// ([`CallContext::set_compression`]). Requests are decompressed whatever this says.
+        /// Default: [`Encoding::Identity`], no compression.
+        ///
+        /// ```
+        /// use h2grpc::codec::compression::Encoding;
+        /// let mut builder = h2grpc::Server::builder();
+        /// builder.send_compression(Encoding::Gzip);
+        /// ```
+        #[cfg(feature = "compression")]
+        send_compression: Encoding
     }
 
     /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`

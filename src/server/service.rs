@@ -12,7 +12,8 @@ use bytes::{Bytes, BytesMut};
 use super::context::CallContext;
 use super::stream::{RequestStream, ResponseSink};
 use crate::call::recv::MessageReader;
-use crate::codec::encode_message;
+use crate::call::send::Outbox;
+use crate::codec::compression::{encode_compressed, Encoding};
 use crate::status::Status;
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -51,6 +52,14 @@ pub(crate) trait Handler: Send + Sync + 'static {
 pub struct Service {
     name: String,
     methods: Vec<(String, Arc<dyn Handler>)>,
+    options: ServiceOptions,
+}
+
+/// What a service adds to each of its calls, whatever the method.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ServiceOptions {
+    /// The response compression asked for, over the server's default.
+    pub(crate) send_compression: Option<Encoding>,
 }
 
 impl fmt::Debug for Service {
@@ -58,6 +67,7 @@ impl fmt::Debug for Service {
         f.debug_struct("Service")
             .field("name", &self.name)
             .field("methods", &self.method_names().collect::<Vec<_>>())
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -65,7 +75,25 @@ impl fmt::Debug for Service {
 impl Service {
     /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive).
     pub fn new(name: impl Into<String>) -> Service {
-        Service { name: name.into(), methods: Vec::new() }
+        Service { name: name.into(), methods: Vec::new(), options: ServiceOptions::default() }
+    }
+
+    /// Compresses this service's response messages with `encoding`, when the client accepts
+    /// it (else they go uncompressed), instead of the server's default
+    /// ([`Builder::send_compression`](super::Builder::send_compression)); a handler may still
+    /// choose per call ([`CallContext::set_compression`]). Default: the server's.
+    ///
+    /// ```
+    /// use h2grpc::codec::compression::Encoding;
+    /// use h2grpc::server::Service;
+    ///
+    /// let logs = Service::new("logs.v1.Logs").send_compression(Encoding::Gzip);
+    /// # let _ = logs;
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn send_compression(mut self, encoding: Encoding) -> Service {
+        self.options.send_compression = Some(encoding);
+        self
     }
 
     /// The service's fully-qualified name.
@@ -152,9 +180,15 @@ async fn single_request<Req: prost::Message + Default>(
     decode(first)
 }
 
-fn encode_reply<Resp: prost::Message>(resp: &Resp, max: usize) -> Result<Reply, Status> {
+/// Encodes a unary reply in the response's encoding, settled now if no earlier step did.
+fn encode_reply<Resp: prost::Message>(
+    resp: &Resp,
+    outbox: &Outbox,
+    max: usize,
+) -> Result<Reply, Status> {
+    let encoding = outbox.lock().freeze_encoding();
     let mut buf = BytesMut::new();
-    encode_message(resp, max, &mut buf)?;
+    encode_compressed(resp, encoding, max, &mut buf)?;
     Ok(Reply::Unary(buf.freeze()))
 }
 
@@ -181,8 +215,10 @@ where
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
             let req = single_request::<Req>(&mut call.reader).await?;
+            call.ctx.request_compressed = call.reader.last_compressed();
+            let outbox = call.ctx.outbox();
             let resp = (self.handler)(call.ctx, req).await?;
-            encode_reply(&resp, call.max_send_len)
+            encode_reply(&resp, &outbox, call.max_send_len)
         })
     }
 }
@@ -197,6 +233,7 @@ where
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
             let req = single_request::<Req>(&mut call.reader).await?;
+            call.ctx.request_compressed = call.reader.last_compressed();
             let sink = ResponseSink::new(call.ctx.outbox(), call.max_send_len);
             (self.handler)(call.ctx, req, sink).await?;
             Ok(Reply::Streamed)
@@ -214,8 +251,9 @@ where
     fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
             let requests = RequestStream::new(call.reader);
+            let outbox = call.ctx.outbox();
             let resp = (self.handler)(call.ctx, requests).await?;
-            encode_reply(&resp, call.max_send_len)
+            encode_reply(&resp, &outbox, call.max_send_len)
         })
     }
 }
@@ -240,13 +278,20 @@ where
 /// Every registered method, by `:path`.
 #[derive(Default)]
 pub(crate) struct Router {
-    methods: HashMap<String, (Arc<str>, Arc<dyn Handler>)>,
+    methods: HashMap<String, Method>,
     services: HashMap<String, ()>,
+}
+
+/// A registered method: its path, its handler and its service's options.
+pub(crate) struct Method {
+    pub(crate) path: Arc<str>,
+    pub(crate) handler: Arc<dyn Handler>,
+    pub(crate) service: Arc<ServiceOptions>,
 }
 
 /// What a `:path` resolves to.
 pub(crate) enum Route<'a> {
-    Found(&'a Arc<str>, &'a Arc<dyn Handler>),
+    Found(&'a Method),
     UnknownService(&'a str),
     UnknownMethod { service: &'a str, method: &'a str },
     Malformed,
@@ -254,17 +299,20 @@ pub(crate) enum Route<'a> {
 
 impl Router {
     pub(crate) fn add(&mut self, service: Service) {
+        let options = Arc::new(service.options);
         for (method, handler) in service.methods {
             let path = format!("/{}/{}", service.name, method);
-            self.methods.insert(path.clone(), (Arc::from(path), handler));
+            let entry =
+                Method { path: Arc::from(path.as_str()), handler, service: options.clone() };
+            self.methods.insert(path, entry);
         }
         self.services.insert(service.name, ());
     }
 
     /// Resolves a `:path`. Split at the last `/` as grpc-go does; matching is case-sensitive.
     pub(crate) fn route<'a>(&'a self, path: &'a str) -> Route<'a> {
-        if let Some((path_key, handler)) = self.methods.get(path) {
-            return Route::Found(path_key, handler);
+        if let Some(method) = self.methods.get(path) {
+            return Route::Found(method);
         }
         let Some(rest) = path.strip_prefix('/') else { return Route::Malformed };
         let Some((service, method)) = rest.rsplit_once('/') else { return Route::Malformed };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::call::recv::MessageReader;
 use crate::call::send::Outbox;
+use crate::codec::compression::encode_compressed;
 use crate::codec::encode_message;
 use crate::status::Status;
 
@@ -46,6 +47,13 @@ impl<T: prost::Message + Default> RequestStream<T> {
             None => Ok(None),
         }
     }
+
+    /// Whether the last message [`message`](Self::message) returned arrived compressed
+    /// (Compressed-Flag 1). For diagnostics and interop tests: it is already decompressed.
+    #[cfg(feature = "compression")]
+    pub fn last_message_compressed(&self) -> bool {
+        self.reader.last_compressed()
+    }
 }
 
 /// Where a handler writes its response messages. `send` waits while earlier messages are still
@@ -79,10 +87,32 @@ impl<T: prost::Message> ResponseSink<T> {
         ResponseSink { outbox, max_send_len, _type: PhantomData }
     }
 
-    /// Queues one message for the client, waiting for room first.
+    /// Queues one message for the client, waiting for room first. It is compressed if the call
+    /// compresses its responses (see [`CallContext::set_compression`](super::CallContext)).
     pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        let message = message.borrow();
+        self.send_with(message.borrow(), true).await
+    }
+
+    /// Like [`send`](Self::send), but this message leaves uncompressed (flag 0) even when the
+    /// call compresses: gRPC compresses per message, so that data an attacker could mix with
+    /// secrets (CRIME, BREACH) or bytes that are already compressed can be left alone.
+    #[cfg(feature = "compression")]
+    pub async fn send_uncompressed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+        self.send_with(message.borrow(), false).await
+    }
+
+    async fn send_with(&mut self, message: &T, compress: bool) -> Result<(), Status> {
         let max = self.max_send_len;
+        let encoding = match compress && cfg!(feature = "compression") {
+            true => self.outbox.lock().freeze_encoding(),
+            false => Default::default(),
+        };
+        if encoding.is_compressed() {
+            // Compressed here, outside the outbox's lock, then queued as it is.
+            let mut framed = bytes::BytesMut::new();
+            encode_compressed(message, encoding, max, &mut framed)?;
+            return self.send_framed(&framed.freeze()).await;
+        }
         let mut encode = |buf: &mut bytes::BytesMut| encode_message(message, max, buf);
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
     }

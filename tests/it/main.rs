@@ -3,6 +3,7 @@
 mod broadcast;
 mod calls;
 mod cancel;
+mod compression;
 mod concurrency;
 mod deadline;
 mod errors;

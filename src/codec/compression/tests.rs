@@ -57,6 +57,7 @@ fn the_advertised_list_is_every_supported_encoding() {
     let supported: Vec<&str> = Encoding::SUPPORTED.iter().map(|e| e.name()).collect();
     assert_eq!(names, supported);
     assert_eq!(AcceptEncoding::parse([&header]), AcceptEncoding::supported());
+    assert_eq!(header, ACCEPT_ENCODING);
 }
 
 #[test]
