@@ -92,6 +92,7 @@ impl Channel {
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
+        let options = self.inner.config.interceptors.run(path, options)?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
@@ -143,6 +144,7 @@ impl Channel {
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
+        let options = self.inner.config.interceptors.run(path, options)?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
@@ -198,6 +200,7 @@ impl Channel {
         path: &str,
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
+        let options = self.inner.config.interceptors.run(path, options)?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, stream) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));

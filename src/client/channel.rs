@@ -8,6 +8,8 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::intercept::Interceptors;
+use super::CallOptions;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
@@ -28,6 +30,8 @@ pub(crate) struct ClientConfig {
     backoff_initial: Duration,
     backoff_max: Duration,
     pub(crate) send_compression: Encoding,
+    /// Run on every call's options, in order (see [`ChannelBuilder::intercept`]).
+    pub(crate) interceptors: Interceptors,
 }
 
 impl Default for ClientConfig {
@@ -44,6 +48,7 @@ impl Default for ClientConfig {
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             send_compression: Encoding::Identity,
+            interceptors: Interceptors::default(),
         }
     }
 }
@@ -136,6 +141,27 @@ impl ChannelBuilder {
         /// ```
         #[cfg(feature = "compression")]
         send_compression: Encoding
+    }
+
+    /// Adds an interceptor: a function run on every call, before its headers are built, with
+    /// the method's path and the call's [`CallOptions`] to change: add metadata (a token, a
+    /// tracing id), set a default deadline. An `Err` fails the call with that status before
+    /// anything is sent. Several run in the order they were added. Default: none.
+    ///
+    /// ```
+    /// let mut builder = h2grpc::Channel::builder("unix:/run/app.sock")?;
+    /// builder.intercept(|_path, options| {
+    ///     options.metadata_mut().insert("authorization", "Bearer s3cr3t")?;
+    ///     Ok(())
+    /// });
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn intercept<F>(&mut self, interceptor: F) -> &mut Self
+    where
+        F: Fn(&str, &mut CallOptions) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.config.interceptors.push(interceptor);
+        self
     }
 
     /// Connects now; fails if the server cannot be reached.

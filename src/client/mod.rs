@@ -15,6 +15,7 @@
 
 mod call;
 mod channel;
+mod intercept;
 mod options;
 mod response;
 

@@ -54,6 +54,18 @@ impl CallOptions {
         CallOptions { metadata, ..self }
     }
 
+    /// The request metadata, to change in place (an interceptor adding a token, say).
+    ///
+    /// ```
+    /// let mut options = h2grpc::CallOptions::new();
+    /// options.metadata_mut().insert("authorization", "Bearer 42")?;
+    /// assert_eq!(options.metadata().get("authorization"), Some("Bearer 42"));
+    /// # Ok::<(), h2grpc::Status>(())
+    /// ```
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        &mut self.metadata
+    }
+
     /// Compresses this call's request messages with `encoding`, instead of the channel's
     /// choice ([`ChannelBuilder::send_compression`](super::ChannelBuilder::send_compression)).
     /// The server must support it, or it refuses the call with UNIMPLEMENTED. Messages that

@@ -91,13 +91,21 @@ pub(crate) async fn serve(
         outbox: outbox.clone(),
         request_compressed: false,
     };
+    let mut responder = Responder::Pending(respond);
+    // Interceptors: the server's, then the service's. A refusal is the call's status,
+    // Trailers-Only with whatever metadata they set; the handler never runs.
+    if let Err(status) = server.interceptors.run(&ctx).and_then(|()| service.interceptors.run(&ctx))
+    {
+        responder.finish(&outbox, None, &status);
+        return;
+    }
     let mut reader = MessageReader::new(body, server.config.max_recv_message_len);
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
     Driver {
         handler,
-        responder: Responder::Pending(respond),
+        responder,
         outbox,
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),

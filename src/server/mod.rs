@@ -22,6 +22,7 @@ mod broadcast;
 mod call;
 mod conn;
 mod context;
+mod intercept;
 mod service;
 mod stream;
 
@@ -42,10 +43,12 @@ pub use self::context::CallContext;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
 
+use self::intercept::Interceptors;
 use self::service::Router;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
+use crate::status::Status;
 use crate::transport::{Listener, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
@@ -107,6 +110,8 @@ pub(crate) struct ShutdownSignal {
 
 pub(crate) struct ServerShared {
     pub(crate) router: Router,
+    /// Run before every call's handler, in order (see [`Builder::intercept`]).
+    pub(crate) interceptors: Interceptors,
     pub(crate) config: ServerConfig,
     pub(crate) shutdown: ShutdownSignal,
     /// Calls whose task is still alive (see [`ShutdownHandle::live_calls`]).
@@ -136,6 +141,7 @@ pub(crate) struct ConnShared {
 #[derive(Default)]
 pub struct Builder {
     router: Router,
+    interceptors: Interceptors,
     config: ServerConfig,
 }
 
@@ -143,6 +149,7 @@ impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
             .field("services", &self.router.service_names().collect::<Vec<_>>())
+            .field("interceptors", &self.interceptors)
             .field("config", &self.config)
             .finish()
     }
@@ -215,6 +222,34 @@ impl Builder {
         shutdown_grace: Duration
     }
 
+    /// Adds an interceptor: a function that sees every call's context (path, metadata, peer
+    /// credentials, deadline) after routing and before the handler. It may refuse the call
+    /// with a [`Status`], which the client receives at once (Trailers-Only; the handler never
+    /// runs), and may add response headers and trailers through the context
+    /// ([`CallContext::set_header`]), sent with the response or with the refusal. Several run
+    /// in the order they were added, the first refusal ending the call; then come the
+    /// service's own ([`Service::intercept`]). Default: none.
+    ///
+    /// The natural place for "only uid 1000 may call this socket":
+    ///
+    /// ```
+    /// use h2grpc::{Server, Status};
+    ///
+    /// let mut builder = Server::builder();
+    /// builder.intercept(|ctx| match ctx.peer().uid() {
+    ///     Some(1000) => Ok(()),
+    ///     _ => Err(Status::permission_denied("only uid 1000 may call this server")),
+    /// });
+    /// builder.intercept(|ctx| ctx.set_header("x-served-by", "h2grpc"));
+    /// ```
+    pub fn intercept<F>(&mut self, interceptor: F) -> &mut Self
+    where
+        F: Fn(&CallContext) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.interceptors.push(interceptor);
+        self
+    }
+
     setter! {
         /// Compresses response messages with this encoding when the client accepts it (its
         /// `grpc-accept-encoding` lists it; otherwise they go uncompressed). A service may
@@ -241,6 +276,7 @@ impl Builder {
     fn build(&mut self, listener: Option<Listener>) -> Server {
         let shared = ServerShared {
             router: std::mem::take(&mut self.router),
+            interceptors: std::mem::take(&mut self.interceptors),
             config: self.config.clone(),
             shutdown: ShutdownSignal::default(),
             live_calls: Arc::default(),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use super::context::CallContext;
+use super::intercept::Interceptors;
 use super::stream::{RequestStream, ResponseSink};
 use crate::call::recv::MessageReader;
 use crate::call::send::Outbox;
@@ -58,6 +59,8 @@ pub struct Service {
 /// What a service adds to each of its calls, whatever the method.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ServiceOptions {
+    /// Run after the server's own interceptors.
+    pub(crate) interceptors: Interceptors,
     /// The response compression asked for, over the server's default.
     pub(crate) send_compression: Option<Encoding>,
 }
@@ -76,6 +79,31 @@ impl Service {
     /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive).
     pub fn new(name: impl Into<String>) -> Service {
         Service { name: name.into(), methods: Vec::new(), options: ServiceOptions::default() }
+    }
+
+    /// Adds an interceptor for this service's calls: it runs after the server's own
+    /// ([`Builder::intercept`](super::Builder::intercept)), before the handler, with the same
+    /// powers: refuse the call with a [`Status`], or add response metadata. Several run in the
+    /// order they were added.
+    ///
+    /// ```
+    /// use h2grpc::server::Service;
+    /// use h2grpc::Status;
+    ///
+    /// let admin = Service::new("admin.v1.Admin")
+    ///     .intercept(|ctx| match ctx.peer().uid() {
+    ///         Some(0) => Ok(()),
+    ///         _ => Err(Status::permission_denied("admin calls are for root only")),
+    ///     })
+    ///     .unary("Reload", |_ctx, _req: ()| async { Ok::<(), Status>(()) });
+    /// # let _ = admin;
+    /// ```
+    pub fn intercept<F>(mut self, interceptor: F) -> Service
+    where
+        F: Fn(&CallContext) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.options.interceptors.push(interceptor);
+        self
     }
 
     /// Compresses this service's response messages with `encoding`, when the client accepts

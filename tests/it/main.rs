@@ -11,6 +11,7 @@ mod faults;
 mod harness;
 mod health;
 mod hostile;
+mod intercept;
 mod metadata;
 mod peer;
 mod raw;
