@@ -6,10 +6,11 @@
 //! ```
 //!
 //! Prints one line per case, `NAME: PASS` or `NAME: FAIL what was seen`, and exits non-zero if
-//! any case failed. `tests/peers/run` drives it against the Python, Node and tonic servers.
+//! any case failed. The compression cases check each message's Compressed-Flag. `tests/peers/run` drives it against the Python, Node and tonic servers.
 
 use std::time::Duration;
 
+use h2grpc::codec::compression::Encoding;
 use h2grpc::{CallOptions, Channel, Code, Metadata, Status};
 
 /// The code generated from `proto/grpc/testing/*.proto` by `build.rs`.
@@ -19,15 +20,19 @@ pub mod grpc_testing {
 use grpc_testing::test_service_client::TestServiceClient;
 use grpc_testing::unimplemented_service_client::UnimplementedServiceClient;
 use grpc_testing::{
-    EchoStatus, Empty, Payload, PayloadType, ResponseParameters, SimpleRequest,
+    BoolValue, EchoStatus, Empty, Payload, PayloadType, ResponseParameters, SimpleRequest,
     StreamingInputCallRequest, StreamingOutputCallRequest,
 };
 
 const CASES: &[&str] = &[
     "empty_unary",
     "large_unary",
+    "client_compressed_unary",
+    "server_compressed_unary",
     "client_streaming",
+    "client_compressed_streaming",
     "server_streaming",
+    "server_compressed_streaming",
     "ping_pong",
     "empty_stream",
     "custom_metadata",
@@ -112,6 +117,83 @@ async fn large_unary(client: &TestServiceClient) -> Outcome {
     let body = response.into_inner().payload.map(|p| p.body).unwrap_or_default();
     check(body.len() == 314159 && body.iter().all(|b| *b == 0), || {
         format!("response body of {} bytes, expected 314159 zero bytes", body.len())
+    })
+}
+
+fn flag(value: bool) -> Option<BoolValue> {
+    Some(BoolValue { value })
+}
+
+fn check_large_body(payload: Option<Payload>) -> Outcome {
+    let len = body_len(payload);
+    check(len == 314159, || format!("response body of {len} bytes, expected 314159"))
+}
+
+async fn client_compressed_unary(client: &TestServiceClient) -> Outcome {
+    let request = |expect| SimpleRequest { expect_compressed: flag(expect), ..large_request() };
+    // The feature probe: sent uncompressed, it must be refused.
+    let probe = client.unary_call(request(true), options()).await;
+    expect_status(probe, Code::InvalidArgument, None).map_err(|e| format!("probe: {e}"))?;
+    let gzip = options().compression(Encoding::Gzip);
+    let response = client.unary_call(request(true), gzip).await.map_err(seen)?;
+    check_large_body(response.into_inner().payload).map_err(|e| format!("compressed: {e}"))?;
+    let response = client.unary_call(request(false), options()).await.map_err(seen)?;
+    check_large_body(response.into_inner().payload).map_err(|e| format!("uncompressed: {e}"))
+}
+
+async fn server_compressed_unary(client: &TestServiceClient) -> Outcome {
+    for compressed in [true, false] {
+        let req = SimpleRequest { response_compressed: flag(compressed), ..large_request() };
+        let response = client.unary_call(req, options()).await.map_err(seen)?;
+        let flagged = response.message_compressed();
+        check(flagged == compressed, || {
+            format!("response_compressed {compressed}: the response's Compressed-Flag is {flagged}")
+        })?;
+        check_large_body(response.into_inner().payload)?;
+    }
+    Ok(())
+}
+
+async fn client_compressed_streaming(client: &TestServiceClient) -> Outcome {
+    let request = |expect, n| StreamingInputCallRequest {
+        payload: zeros(n),
+        expect_compressed: flag(expect),
+    };
+    // The feature probe: an uncompressed message that expects compression must be refused.
+    let mut probe = client.streaming_input_call(options()).await.map_err(seen)?;
+    // The server may end the call before it reads on; its status is the result.
+    let _ = probe.send(request(true, 27182)).await;
+    expect_status(probe.finish().await, Code::InvalidArgument, None)
+        .map_err(|e| format!("probe: {e}"))?;
+
+    let gzip = options().compression(Encoding::Gzip);
+    let mut call = client.streaming_input_call(gzip).await.map_err(seen)?;
+    call.send(request(true, 27182)).await.map_err(seen)?;
+    call.send_uncompressed(request(false, 45904)).await.map_err(seen)?;
+    let size = call.finish().await.map_err(seen)?.into_inner().aggregated_payload_size;
+    check(size == 73086, || format!("aggregated_payload_size {size}, expected 73086"))
+}
+
+async fn server_compressed_streaming(client: &TestServiceClient) -> Outcome {
+    let params = [(true, 31415), (false, 92653)];
+    let req = StreamingOutputCallRequest {
+        response_parameters: params
+            .iter()
+            .map(|&(compressed, size)| ResponseParameters {
+                size,
+                compressed: flag(compressed),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut stream = client.streaming_output_call(&req, options()).await.map_err(seen)?;
+    let mut got = Vec::new();
+    while let Some(resp) = stream.message().await.map_err(seen)? {
+        got.push((stream.last_message_compressed(), body_len(resp.payload) as i32));
+    }
+    check(got == params, || {
+        format!("(compressed, size) of the responses {got:?}, expected {params:?}")
     })
 }
 
@@ -281,8 +363,12 @@ async fn run(name: &str, client: &TestServiceClient) -> Outcome {
     match name {
         "empty_unary" => empty_unary(client).await,
         "large_unary" => large_unary(client).await,
+        "client_compressed_unary" => client_compressed_unary(client).await,
+        "server_compressed_unary" => server_compressed_unary(client).await,
         "client_streaming" => client_streaming(client).await,
+        "client_compressed_streaming" => client_compressed_streaming(client).await,
         "server_streaming" => server_streaming(client).await,
+        "server_compressed_streaming" => server_compressed_streaming(client).await,
         "ping_pong" => ping_pong(client).await,
         "empty_stream" => empty_stream(client).await,
         "custom_metadata" => custom_metadata(client).await,

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use h2grpc::codec::compression::Encoding;
 use h2grpc::server::{RequestStream, ResponseSink};
 use h2grpc::{CallContext, Code, Server, Status, Target};
 
@@ -20,7 +21,7 @@ pub mod grpc_testing {
 }
 use grpc_testing::test_service_server::{self, TestService};
 use grpc_testing::{
-    EchoStatus, Empty, Payload, PayloadType, SimpleRequest, SimpleResponse,
+    BoolValue, EchoStatus, Empty, Payload, PayloadType, SimpleRequest, SimpleResponse,
     StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest,
     StreamingOutputCallResponse,
 };
@@ -57,18 +58,43 @@ fn payload(response_type: i32, size: i32) -> Result<Payload, Status> {
     Ok(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; size] })
 }
 
-/// Sends one response per ResponseParameters, sleeping `interval_us` before each.
+fn is_set(flag: Option<BoolValue>) -> bool {
+    flag.is_some_and(|b| b.value)
+}
+
+/// CompressedRequest: a request that expected compression and arrived uncompressed (flag 0)
+/// is INVALID_ARGUMENT. The reverse (compressed but not expected) is accepted, as the
+/// description asks (only the C++ server refuses it).
+fn check_compressed(expected: Option<BoolValue>, compressed: bool) -> Result<(), Status> {
+    match is_set(expected) && !compressed {
+        true => Err(Status::invalid_argument("expected a compressed request; it was not")),
+        false => Ok(()),
+    }
+}
+
+/// Sends one response per ResponseParameters, sleeping `interval_us` before each, each
+/// compressed (gzip, if the client accepts it) or not as its `compressed` asks.
 async fn respond(
+    ctx: &CallContext,
     req: &StreamingOutputCallRequest,
     sink: &mut ResponseSink<StreamingOutputCallResponse>,
 ) -> Result<(), Status> {
+    if req.response_parameters.iter().any(|p| is_set(p.compressed)) {
+        // Settled with the first response: on a later request of a duplex call the call's
+        // encoding is already chosen, and this fails harmlessly.
+        let _ = ctx.set_compression(Encoding::Gzip);
+    }
     for params in &req.response_parameters {
         if params.interval_us > 0 {
             tokio::time::sleep(Duration::from_micros(params.interval_us as u64)).await;
         }
         let payload = payload(req.response_type, params.size)?;
-        sink.send(StreamingOutputCallResponse { payload: Some(payload), ..Default::default() })
-            .await?;
+        let response = StreamingOutputCallResponse { payload: Some(payload), ..Default::default() };
+        if is_set(params.compressed) {
+            sink.send(response).await?;
+        } else {
+            sink.send_uncompressed(response).await?;
+        }
     }
     Ok(())
 }
@@ -88,10 +114,10 @@ impl TestService for Interop {
     ) -> Result<SimpleResponse, Status> {
         echo_metadata(&ctx)?;
         echo_status(&req.response_status)?;
-        if req.expect_compressed.is_some_and(|b| b.value) {
-            // h2grpc refuses compressed requests (grpc-encoding other than identity) before the
-            // handler runs, so a request that gets here was certainly not compressed.
-            return Err(Status::invalid_argument("expected a compressed request; it was not"));
+        check_compressed(req.expect_compressed, ctx.request_compressed())?;
+        if is_set(req.response_compressed) {
+            // Gzip if the client accepts it (its grpc-accept-encoding), as C-core chooses.
+            ctx.set_compression(Encoding::Gzip)?;
         }
         let payload = payload(req.response_type, req.response_size)?;
         Ok(SimpleResponse { payload: Some(payload), ..SimpleResponse::default() })
@@ -105,7 +131,7 @@ impl TestService for Interop {
     ) -> Result<(), Status> {
         echo_metadata(&ctx)?;
         echo_status(&req.response_status)?;
-        respond(&req, &mut sink).await
+        respond(&ctx, &req, &mut sink).await
     }
 
     async fn streaming_input_call(
@@ -116,9 +142,7 @@ impl TestService for Interop {
         echo_metadata(&ctx)?;
         let mut total = 0usize;
         while let Some(req) = requests.message().await? {
-            if req.expect_compressed.is_some_and(|b| b.value) {
-                return Err(Status::invalid_argument("expected a compressed request; it was not"));
-            }
+            check_compressed(req.expect_compressed, requests.last_message_compressed())?;
             total += req.payload.map_or(0, |p| p.body.len());
         }
         let aggregated_payload_size = i32::try_from(total).map_err(|_| {
@@ -136,7 +160,7 @@ impl TestService for Interop {
         echo_metadata(&ctx)?;
         while let Some(req) = requests.message().await? {
             echo_status(&req.response_status)?;
-            respond(&req, &mut sink).await?;
+            respond(&ctx, &req, &mut sink).await?;
         }
         Ok(())
     }
@@ -154,7 +178,7 @@ impl TestService for Interop {
         }
         for req in &buffered {
             echo_status(&req.response_status)?;
-            respond(req, &mut sink).await?;
+            respond(&ctx, req, &mut sink).await?;
         }
         Ok(())
     }
