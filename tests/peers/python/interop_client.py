@@ -5,6 +5,11 @@
 
 Prints one line per case, "NAME: PASS" or "NAME: FAIL what was seen", and exits non-zero if
 any case failed.
+
+Compression: grpcio compresses a call's requests all or nothing (it has no per-message switch
+for a client), so client_compressed_streaming sends both of its messages compressed; the
+server_compressed_* cases read the responses as they were on the wire (see compressed.py) to
+check each Compressed-Flag.
 """
 
 import argparse
@@ -13,13 +18,18 @@ import sys
 
 import grpc
 
+import compressed
 from interop_stubs import empty_pb2, messages_pb2, test_pb2_grpc
 
 CASES = [
     "empty_unary",
     "large_unary",
+    "client_compressed_unary",
+    "server_compressed_unary",
     "client_streaming",
+    "client_compressed_streaming",
     "server_streaming",
+    "server_compressed_streaming",
     "ping_pong",
     "empty_stream",
     "custom_metadata",
@@ -36,6 +46,7 @@ ECHO_INITIAL = ("x-grpc-test-echo-initial", "test_initial_metadata_value")
 ECHO_TRAILING = ("x-grpc-test-echo-trailing-bin", b"\xab\xab\xab")
 SPECIAL_MESSAGE = "\t\ntest with whitespace\r\nand Unicode BMP \u263a and non-BMP \U0001f608\t\n"
 CALL_TIMEOUT = 20
+ARGS = None  # the command line, for cases that open channels of their own
 
 
 class Failure(Exception):
@@ -106,6 +117,80 @@ def large_unary(stub, channel):
     response = stub.UnaryCall(request, timeout=CALL_TIMEOUT)
     body = response.payload.body
     check(body == b"\0" * 314159, f"response body of {len(body)} bytes, expected 314159 zero bytes")
+
+
+def large_request(**fields):
+    return messages_pb2.SimpleRequest(
+        response_type=messages_pb2.COMPRESSABLE, response_size=314159, payload=zeros(271828), **fields
+    )
+
+
+def check_large_body(where, response):
+    got = len(response.payload.body)
+    check(got == 314159, f"{where}: response body of {got} bytes, expected 314159")
+
+
+def client_compressed_unary(stub, channel):
+    flag = messages_pb2.BoolValue
+    # The feature probe: sent uncompressed, it must be refused.
+    probe = large_request(expect_compressed=flag(value=True))
+    expect_error(lambda: stub.UnaryCall(probe, timeout=CALL_TIMEOUT), grpc.StatusCode.INVALID_ARGUMENT)
+    response = stub.UnaryCall(probe, timeout=CALL_TIMEOUT, compression=grpc.Compression.Gzip)
+    check_large_body("compressed", response)
+    plain = large_request(expect_compressed=flag(value=False))
+    check_large_body("uncompressed", stub.UnaryCall(plain, timeout=CALL_TIMEOUT))
+
+
+def server_compressed_unary(stub, channel):
+    with grpc.insecure_channel(ARGS.addr, options=compressed.NO_DECOMPRESSION) as raw:
+        call = raw.unary_unary(
+            "/grpc.testing.TestService/UnaryCall",
+            request_serializer=messages_pb2.SimpleRequest.SerializeToString,
+            response_deserializer=compressed.deserializer(messages_pb2.SimpleResponse),
+        )
+        for wanted in (True, False):
+            request = large_request(response_compressed=messages_pb2.BoolValue(value=wanted))
+            response, was_compressed = call(request, timeout=CALL_TIMEOUT)
+            check(was_compressed == wanted,
+                  f"response_compressed {wanted}: the response's Compressed-Flag is {int(was_compressed)}")
+            check_large_body(f"response_compressed {wanted}", response)
+
+
+def client_compressed_streaming(stub, channel):
+    def request(expect, size):
+        return messages_pb2.StreamingInputCallRequest(
+            payload=zeros(size), expect_compressed=messages_pb2.BoolValue(value=expect)
+        )
+
+    # The feature probe: an uncompressed message that expects compression must be refused.
+    expect_error(
+        lambda: stub.StreamingInputCall(iter([request(True, 27182)]), timeout=CALL_TIMEOUT),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    # Both messages go compressed: grpcio cannot leave out one message of a call.
+    requests = iter([request(True, 27182), request(False, 45904)])
+    response = stub.StreamingInputCall(requests, timeout=CALL_TIMEOUT, compression=grpc.Compression.Gzip)
+    got = response.aggregated_payload_size
+    check(got == 73086, f"aggregated_payload_size {got}, expected 73086")
+
+
+def server_compressed_streaming(stub, channel):
+    wanted = [(True, 31415), (False, 92653)]
+    request = messages_pb2.StreamingOutputCallRequest(
+        response_type=messages_pb2.COMPRESSABLE,
+        response_parameters=[
+            messages_pb2.ResponseParameters(size=size, compressed=messages_pb2.BoolValue(value=flag))
+            for flag, size in wanted
+        ],
+    )
+    with grpc.insecure_channel(ARGS.addr, options=compressed.NO_DECOMPRESSION) as raw:
+        call = raw.unary_stream(
+            "/grpc.testing.TestService/StreamingOutputCall",
+            request_serializer=messages_pb2.StreamingOutputCallRequest.SerializeToString,
+            response_deserializer=compressed.deserializer(messages_pb2.StreamingOutputCallResponse),
+        )
+        got = [(flag, len(r.payload.body)) for r, flag in call(request, timeout=CALL_TIMEOUT)]
+    check(got == wanted, f"(compressed, size) of the responses {got}, expected {wanted}")
 
 
 def client_streaming(stub, channel):
@@ -233,7 +318,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
     parser.add_argument("--test_case", required=True, help="a case name, or all")
-    args = parser.parse_args()
+    global ARGS
+    ARGS = args = parser.parse_args()
 
     names = CASES if args.test_case == "all" else [args.test_case]
     failed = False

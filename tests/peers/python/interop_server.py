@@ -5,6 +5,10 @@
     interop_server.py --addr unix:/path/to.sock | host:port
 
 Prints "listening on ADDR" once it accepts connections; serves until SIGTERM or SIGINT.
+
+Compression: requests reach the handlers as they were on the wire (see compressed.py), so
+that CompressedRequest can check each message's Compressed-Flag; responses are compressed
+with gzip when asked, per call (`response_compressed`) or per message (`compressed`).
 """
 
 import argparse
@@ -16,7 +20,8 @@ from concurrent import futures
 
 import grpc
 
-from interop_stubs import empty_pb2, messages_pb2, test_pb2_grpc
+import compressed
+from interop_stubs import empty_pb2, messages_pb2
 
 ECHO_INITIAL = "x-grpc-test-echo-initial"
 ECHO_TRAILING = "x-grpc-test-echo-trailing-bin"
@@ -58,56 +63,98 @@ def status_code(number):
     return grpc.StatusCode.UNKNOWN
 
 
+def check_compressed(expected, was_compressed, context):
+    """CompressedRequest: expect_compressed and a flag-0 message is INVALID_ARGUMENT."""
+    if expected.value and not was_compressed:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected a compressed request; it was not")
+
+
 def stream_responses(request, context):
     check_type(request.response_type, context)
+    if any(p.compressed.value for p in request.response_parameters):
+        context.set_compression(grpc.Compression.Gzip)
     for params in request.response_parameters:
         if params.interval_us:
             time.sleep(params.interval_us / 1e6)
+        if not params.compressed.value:
+            context.disable_next_message_compression()
         yield messages_pb2.StreamingOutputCallResponse(payload=payload(params.size))
 
 
-class TestService(test_pb2_grpc.TestServiceServicer):
+class TestService:
+    """Each request arrives as (message, compressed): see compressed.deserializer."""
+
     def EmptyCall(self, request, context):
         echo_metadata(context)
         return empty_pb2.Empty()
 
     def UnaryCall(self, request, context):
+        request, was_compressed = request
         echo_metadata(context)
         echo_status(request, context)
         check_type(request.response_type, context)
-        if request.expect_compressed.value:
-            # grpcio does not show the request's Compressed-Flag to the handler.
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "compressed requests are not checked")
+        check_compressed(request.expect_compressed, was_compressed, context)
+        if request.response_compressed.value:
+            context.set_compression(grpc.Compression.Gzip)
+        else:
+            context.set_compression(grpc.Compression.NoCompression)
         return messages_pb2.SimpleResponse(payload=payload(request.response_size))
 
     def CacheableUnaryCall(self, request, context):
         return self.UnaryCall(request, context)
 
     def StreamingOutputCall(self, request, context):
+        request, _ = request
         echo_metadata(context)
         echo_status(request, context)
         yield from stream_responses(request, context)
 
     def StreamingInputCall(self, request_iterator, context):
         echo_metadata(context)
-        total = sum(len(r.payload.body) for r in request_iterator)
+        total = 0
+        for request, was_compressed in request_iterator:
+            check_compressed(request.expect_compressed, was_compressed, context)
+            total += len(request.payload.body)
         return messages_pb2.StreamingInputCallResponse(aggregated_payload_size=total)
 
     def FullDuplexCall(self, request_iterator, context):
         echo_metadata(context)
-        for request in request_iterator:
+        for request, _ in request_iterator:
             echo_status(request, context)
             yield from stream_responses(request, context)
 
     def HalfDuplexCall(self, request_iterator, context):
         echo_metadata(context)
-        requests = list(request_iterator)
+        requests = [request for request, _ in request_iterator]
         for request in requests:
             echo_status(request, context)
             yield from stream_responses(request, context)
 
-    # UnimplementedCall is deliberately not overridden: the generated servicer answers
-    # UNIMPLEMENTED.
+
+def handlers(servicer):
+    """grpc.testing.TestService, UnimplementedCall left out (grpcio answers UNIMPLEMENTED)."""
+    m = messages_pb2
+    kinds = {
+        "EmptyCall": (grpc.unary_unary_rpc_method_handler, empty_pb2.Empty, empty_pb2.Empty),
+        "UnaryCall": (grpc.unary_unary_rpc_method_handler, m.SimpleRequest, m.SimpleResponse),
+        "CacheableUnaryCall": (grpc.unary_unary_rpc_method_handler, m.SimpleRequest, m.SimpleResponse),
+        "StreamingOutputCall": (
+            grpc.unary_stream_rpc_method_handler, m.StreamingOutputCallRequest, m.StreamingOutputCallResponse),
+        "StreamingInputCall": (
+            grpc.stream_unary_rpc_method_handler, m.StreamingInputCallRequest, m.StreamingInputCallResponse),
+        "FullDuplexCall": (
+            grpc.stream_stream_rpc_method_handler, m.StreamingOutputCallRequest, m.StreamingOutputCallResponse),
+        "HalfDuplexCall": (
+            grpc.stream_stream_rpc_method_handler, m.StreamingOutputCallRequest, m.StreamingOutputCallResponse),
+    }
+    return grpc.method_handlers_generic_handler("grpc.testing.TestService", {
+        name: kind(
+            getattr(servicer, name),
+            request_deserializer=compressed.deserializer(request),
+            response_serializer=response.SerializeToString,
+        )
+        for name, (kind, request, response) in kinds.items()
+    })
 
 
 def main():
@@ -115,8 +162,8 @@ def main():
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
     args = parser.parse_args()
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    test_pb2_grpc.add_TestServiceServicer_to_server(TestService(), server)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=compressed.NO_DECOMPRESSION)
+    server.add_generic_rpc_handlers((handlers(TestService()),))
     if server.add_insecure_port(args.addr) == 0:
         sys.exit(f"cannot listen on {args.addr}")
     server.start()
