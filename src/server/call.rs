@@ -195,7 +195,11 @@ fn accept(
     // feature that is identity alone.
     let encoding = parse_grpc_encoding(parts.headers.get(GRPC_ENCODING))
         .map_err(|err| (StatusCode::OK, Status::unimplemented(err.to_string())))?;
-    let accepted = AcceptEncoding::parse(parts.headers.get_all(GRPC_ACCEPT_ENCODING));
+    // What the response may be compressed with; without the feature nothing is, unasked.
+    let accepted = match cfg!(feature = "compression") {
+        true => AcceptEncoding::parse(parts.headers.get_all(GRPC_ACCEPT_ENCODING)),
+        false => AcceptEncoding::default(),
+    };
     let deadline = match parts.headers.get(GRPC_TIMEOUT) {
         None => None,
         Some(value) => match parse_grpc_timeout(value.as_bytes()) {
