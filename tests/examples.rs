@@ -183,7 +183,7 @@ async fn interop_client_passes_every_case_against_interop_server() {
     assert_eq!(first, Some(format!("listening on {addr}")));
 
     let stdout = run("interop_client", &["--addr", &addr, "--test_case", "all"]).await;
-    assert_eq!(stdout.lines().count(), 14, "{stdout}");
+    assert_eq!(stdout.lines().count(), 18, "{stdout}");
     assert!(stdout.lines().all(|l| l.ends_with(": PASS")), "{stdout}");
     server.start_kill().expect("stop interop_server");
 }
