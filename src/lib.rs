@@ -48,15 +48,21 @@
 //!
 //! | layer | module | wire rules it holds |
 //! |---|---|---|
-//! | pure wire (no IO) | [`codec`] (`frame.rs`, `decode.rs`, `encode.rs`, `error.rs`) | the 5-byte Length-Prefixed-Message prefix; the Compressed-Flag; message size limits, checked before allocating; decode failures to codes |
+//! | pure wire (no IO) | [`codec`] (`frame.rs`, `decode.rs`, `encode.rs`, `error.rs`, `compression.rs`) | the 5-byte Length-Prefixed-Message prefix; the Compressed-Flag; message size limits, checked before allocating; decode failures to codes; `grpc-encoding` and `grpc-accept-encoding`, gzip and deflate, the limit after decompression |
 //! | | [`status`] (`mod.rs`, `trailers.rs`, `mapping.rs`) | the 17 codes; `grpc-status`, percent-encoded `grpc-message`, base64 `grpc-status-details-bin`; HTTP status and `RST_STREAM` reason to code when no `grpc-status` came |
 //! | | [`metadata`] | metadata keys, `-bin` values in base64, reserved `grpc-*` and HTTP/2 names; every header name the crate spells |
 //! | | [`timeout`] | the `grpc-timeout` grammar: parse, and encode the time remaining |
 //! | HTTP/2 call machinery (private) | `call` (`headers.rs`, `recv.rs`, `send.rs`) | request and response header blocks, `content-type: application/grpc`, `te: trailers`, `user-agent`; messages over `h2` streams under flow control |
-//! | server | [`server`] (`call.rs`, `service.rs`, `conn.rs`, `context.rs`, `stream.rs`) | request checks in grpc-go's order (POST, content-type 415, routing `/package.Service/Method` split at the last `/` and case-sensitive, `grpc-encoding`, `grpc-timeout` and deadlines), Trailers-Only replies, request cardinality, cancellation on `RST_STREAM`, graceful shutdown with GOAWAY |
-//! | client | [`client`] (`call.rs`, `response.rs`, `channel.rs`, `options.rs`) | the four call kinds; `RST_STREAM(CANCEL)` on drop; response header and trailer checks, response cardinality; deadlines; `:authority`; reconnection and wait-for-ready |
+//! | server | [`server`] (`call.rs`, `service.rs`, `conn.rs`, `context.rs`, `stream.rs`, `intercept.rs`) | request checks in grpc-go's order (POST, content-type 415, routing `/package.Service/Method` split at the last `/` and case-sensitive, `grpc-encoding`, `grpc-timeout` and deadlines), interceptors, Trailers-Only replies, request cardinality, the response's encoding, cancellation on `RST_STREAM`, graceful shutdown with GOAWAY |
+//! | client | [`client`] (`call.rs`, `response.rs`, `channel.rs`, `options.rs`, `intercept.rs`) | the four call kinds; interceptors; `RST_STREAM(CANCEL)` on drop; response header and trailer checks, response cardinality; deadlines; `:authority`; reconnection and wait-for-ready |
 //! | transport | [`transport`] | targets (`unix:`, `unix-abstract:`, `host:port`), Unix socket binding and stale-socket rules, peer credentials (`SO_PEERCRED`), TCP |
 //! | codegen | [`include_proto!`] and the hidden `__codegen` re-exports (`codegen.rs`); the generator itself is the `h2grpc-build` crate | what generated code may name; method paths and names come from `h2grpc-build` |
+//!
+//! # Features
+//!
+//! - `compression`: gzip and deflate message compression (`grpc-encoding`), with
+//!   [flate2](https://docs.rs/flate2) and its pure-Rust backend; see [`codec::compression`].
+//!   Off by default: without it only `identity` is spoken and no crate is added.
 #![forbid(unsafe_code)]
 
 pub mod client;
