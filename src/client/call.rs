@@ -36,6 +36,11 @@ impl Channel {
         options: &CallOptions,
         deadline: &mut Deadline,
     ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+        // Opening a stream rarely waits, so a task that opens calls in a loop (and cancels
+        // them) might never yield: h2's connection task would not run, and every stream's state
+        // would pile up until it does. Spending tokio's cooperative budget makes such a loop
+        // yield now and then, keeping memory flat.
+        tokio::task::consume_budget().await;
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
