@@ -13,6 +13,7 @@ use h2::SendStream;
 use http::HeaderValue;
 
 use super::channel::Channel;
+use super::keepalive::ActiveCall;
 use super::options::CallOptions;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
@@ -29,18 +30,19 @@ const UNPROCESSED_RETRIES: u32 = 2;
 
 impl Channel {
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
-    /// headers with `grpc-timeout` computed from the time left now.
+    /// headers with `grpc-timeout` computed from the time left now. The [`ActiveCall`] counts
+    /// the call as in flight (for keepalive) until the response reader drops it.
     async fn start(
         &self,
         path: &str,
         options: &CallOptions,
         deadline: &mut Deadline,
-    ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+    ) -> Result<(ResponseFuture, SendStream<Bytes>, ActiveCall), Status> {
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
         loop {
-            let mut send =
+            let (mut send, active) =
                 deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
             let timeout = match options.deadline {
                 None => None,
@@ -57,7 +59,7 @@ impl Channel {
             };
             let request = headers::request(uri.clone(), timeout, &options.metadata);
             match send.send_request(request, false) {
-                Ok(opened) => return Ok(opened),
+                Ok((response, stream)) => return Ok((response, stream, active)),
                 // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
                 Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
                 Err(err) => return Err(status_from_h2(&err)),
@@ -97,7 +99,7 @@ impl Channel {
         let mut retries = UNPROCESSED_RETRIES;
         loop {
             let mut deadline = Deadline::new(options.deadline);
-            let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+            let (response, mut stream, active) = self.start(path, &options, &mut deadline).await?;
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -106,7 +108,7 @@ impl Channel {
                 }
                 Err(err) => return Err(status_from_h2(&err)),
             }
-            let mut reader = ResponseReader::new(response, None, deadline, max_recv);
+            let mut reader = ResponseReader::new(response, None, deadline, max_recv, active);
             if let Err(status) = reader.headers().await {
                 if reader.unprocessed() && retries > 0 {
                     retries -= 1;
@@ -134,7 +136,7 @@ impl Channel {
         let mut body = BytesMut::new();
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, mut stream, active) = self.start(path, &options, &mut deadline).await?;
         stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
         let send = Arc::new(Mutex::new(stream));
         let reader = ResponseReader::new(
@@ -142,6 +144,7 @@ impl Channel {
             Some(send),
             deadline,
             self.inner.config.max_recv_message_len,
+            active,
         );
         Ok(Streaming::new(reader))
     }
@@ -182,7 +185,7 @@ impl Channel {
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let mut deadline = Deadline::new(options.deadline);
-        let (response, stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, stream, active) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
@@ -193,8 +196,8 @@ impl Channel {
             deadline: Deadline::new(options.deadline),
             _type: PhantomData,
         };
-        let reader =
-            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len);
+        let max_recv = config.max_recv_message_len;
+        let reader = ResponseReader::new(response, Some(send), deadline, max_recv, active);
         Ok((sink, reader))
     }
 }
