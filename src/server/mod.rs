@@ -21,6 +21,7 @@ mod broadcast;
 mod call;
 mod conn;
 mod context;
+mod lifetime;
 mod service;
 mod stream;
 
@@ -59,6 +60,7 @@ pub(crate) struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
+    limits: lifetime::Limits,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +77,7 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
+            limits: lifetime::Limits::default(),
         }
     }
 }
@@ -206,6 +209,47 @@ impl Builder {
         /// How long [`ShutdownHandle::shutdown`] lets in-flight calls run before cancelling
         /// them. Default 10 s.
         shutdown_grace: Duration
+    }
+
+    /// Closes a connection that has had no call for this long: GOAWAY, as grpc-go's
+    /// `MaxConnectionIdle` (gRFC A9). The time runs from the end of the connection's last call
+    /// (or from its start); a connection with a call in flight is never idle, however long the
+    /// call. The client reconnects when it next calls. Default: off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.max_connection_idle(Duration::from_secs(300)); // None turns it off again
+    /// ```
+    pub fn max_connection_idle(&mut self, idle: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_idle = idle.into();
+        self
+    }
+
+    /// Closes each connection gracefully once it is this old, give or take 10 % (so that
+    /// connections opened together do not all close together): GOAWAY, the calls in flight
+    /// finish, new calls go to a new connection. grpc-go's `MaxConnectionAge` (gRFC A9), used
+    /// to spread clients over new server instances. Default: off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder
+    ///     .max_connection_age(Duration::from_secs(3600))
+    ///     .max_connection_age_grace(Duration::from_secs(60));
+    /// ```
+    pub fn max_connection_age(&mut self, age: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_age = age.into();
+        self
+    }
+
+    /// How long the calls in flight on a connection closed for its
+    /// [age](Self::max_connection_age) may still run; then the connection is closed and they
+    /// are cancelled. grpc-go's `MaxConnectionAgeGrace`. Default: no limit (the connection
+    /// closes when its last call ends).
+    pub fn max_connection_age_grace(&mut self, grace: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_age_grace = grace.into();
+        self
     }
 
     /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`

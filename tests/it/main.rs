@@ -4,6 +4,7 @@ mod broadcast;
 mod calls;
 mod cancel;
 mod concurrency;
+mod connection_limits;
 mod deadline;
 mod errors;
 mod frames;
