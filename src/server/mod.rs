@@ -133,6 +133,9 @@ pub(crate) struct ConnShared {
 pub struct Builder {
     router: Router,
     config: ServerConfig,
+    /// The descriptor sets for reflection, if it is on.
+    #[cfg(feature = "reflection")]
+    reflection: Option<Vec<bytes::Bytes>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -259,7 +262,64 @@ impl Builder {
         self
     }
 
+    /// Serves gRPC server reflection, `grpc.reflection.v1` and `v1alpha`, describing this
+    /// server's services from `file_descriptor_sets`: the `FILE_DESCRIPTOR_SET` constants
+    /// generated with `h2grpc_build::configure().file_descriptor_set(true)`, or any encoded
+    /// `google.protobuf.FileDescriptorSet` (`protoc --include_imports -o`). Calls add up.
+    ///
+    /// Reflection lists every service the server serves, and describes those whose
+    /// descriptors it has: the sets given, its own, and health's when
+    /// [`HealthReporter::service`](crate::health::HealthReporter::service) is served. See
+    /// [`reflection`](crate::reflection). Requires the `reflection` feature.
+    ///
+    /// ```
+    /// pub mod helloworld {
+    ///     h2grpc::include_proto!("helloworld");
+    /// }
+    /// # struct MyGreeter;
+    /// # impl helloworld::greeter_server::Greeter for MyGreeter {}
+    /// let dir = tempfile::tempdir()?;
+    /// let server = h2grpc::Server::builder()
+    ///     .add_service(helloworld::greeter_server::service(MyGreeter))
+    ///     .add_reflection([helloworld::FILE_DESCRIPTOR_SET])
+    ///     .bind_unix(dir.path().join("greeter.sock"))?;
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a set does not decode as a `FileDescriptorSet`: generated sets always do, so this is
+    /// a build mistake, reported where it is made. Check sets read at run time with
+    /// [`reflection::check`](crate::reflection::check) first.
+    #[cfg(feature = "reflection")]
+    pub fn add_reflection<I>(&mut self, file_descriptor_sets: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: Into<bytes::Bytes>,
+    {
+        let sets = self.reflection.get_or_insert_with(Vec::new);
+        for set in file_descriptor_sets {
+            let set = set.into();
+            if let Err(err) = crate::reflection::check_set(&set, sets.len()) {
+                panic!("add_reflection: {err}");
+            }
+            sets.push(set);
+        }
+        self
+    }
+
     fn build(&mut self, listener: Option<Listener>) -> Server {
+        #[cfg(feature = "reflection")]
+        if let Some(sets) = self.reflection.take() {
+            let served: Vec<String> = self.router.service_names().map(str::to_owned).collect();
+            // Every set was checked by add_reflection, and the built-in ones by the tests.
+            if let Ok(services) = crate::reflection::services(sets, served) {
+                for service in services {
+                    self.router.add(service);
+                }
+            }
+        }
         let shared = ServerShared {
             router: std::mem::take(&mut self.router),
             config: self.config.clone(),

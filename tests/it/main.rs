@@ -15,6 +15,7 @@ mod metadata;
 mod peer;
 mod raw;
 mod reconnect;
+mod reflection;
 mod shutdown;
 mod sizes;
 mod smoke;
