@@ -303,6 +303,17 @@ fn signal(pid: u32, signal: &str) {
     assert!(status.success(), "kill {signal} {pid} failed");
 }
 
+/// Whether every thread of process `pid` is stopped: `kill -STOP` returns before the signal has
+/// stopped them all, and a thread still running could answer one more call.
+fn all_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The state follows the parenthesised command name: "pid (comm) T ...".
+        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+    })
+}
+
 /// `SIGCONT`s the server on the way out, even when the test fails, so that `kill_on_drop`'s
 /// `SIGKILL` is not left waiting on a stopped process.
 struct Resume(u32);
@@ -366,6 +377,12 @@ async fn a_call_to_a_stopped_server_process_fails_unavailable_and_the_next_recon
 
     signal(pid, "-STOP");
     let resume = Resume(pid);
+    within(PATIENCE, "the server's threads to stop", async {
+        while !all_stopped(pid) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
     let stopped_at = Instant::now();
     let status = within(PATIENCE, "the call to fail", say_hello(&channel)).await.unwrap_err();
     let waited = stopped_at.elapsed();
