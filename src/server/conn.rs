@@ -72,7 +72,8 @@ where
         }
         match conn.poll_accept(cx) {
             Poll::Ready(Some(Ok((request, respond)))) => {
-                let call = calls.enter();
+                // Counted only when the idle limit needs it.
+                let call = config.limits.max_idle.map(|_| calls.enter());
                 let serve = super::call::serve(request, respond, shared.clone());
                 tokio::spawn(async move {
                     serve.await;
