@@ -402,34 +402,27 @@ impl Inner {
                 Some(keepalive) => keepalive.watch(io),
                 None => Watched::plain(io),
             };
-            let (send, connection) =
+            let (send, mut connection) =
                 builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
+            let mut ping_pong = connection.ping_pong();
+            // h2's handshake only writes our preface: wait for the server's SETTINGS.
+            match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let message =
+                        format!("{} closed the connection during the handshake", self.target);
+                    return Err(Error::new(ErrorKind::Handshake, message));
+                }
+                Err(err) => return Err(handshake_failed(err)),
+            }
             let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
             let closed = Arc::new(AtomicBool::new(false));
             let flag = closed.clone();
-            let (ready, settled) = tokio::sync::oneshot::channel();
             let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
             tokio::spawn(async move {
-                keepalive::drive(connection, ready, keepalive).await;
+                keepalive::drive(connection, ping_pong, keepalive).await;
                 flag.store(true, Ordering::Release);
             });
-            // h2's handshake only writes our preface. Until the server's SETTINGS arrive, h2
-            // assumes no stream limit, and calls over the server's MAX_CONCURRENT_STREAMS would
-            // be refused (REFUSED_STREAM) instead of queued: the connection task sends a PING
-            // and says here when its PONG (which follows the server's SETTINGS) is back.
-            match settled.await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => return Err(handshake_failed(err)),
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorKind::Handshake,
-                        format!(
-                            "HTTP/2 handshake with {} failed: is it a gRPC server?",
-                            self.target
-                        ),
-                    ))
-                }
-            }
             Ok(Conn { send, closed, calls })
         };
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {

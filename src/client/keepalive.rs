@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 
 /// How long a failed connection may take to notice its socket error before it is dropped
 /// outright (which fails its streams all the same, with a less telling message).
@@ -296,38 +296,43 @@ fn is_too_many_pings(err: &h2::Error) -> bool {
         && err.to_string().contains("too_many_pings")
 }
 
-/// The connection task: drives `connection` until it ends, and alongside it the pinger.
-///
-/// The pinger first sends one PING and reports on `ready` when its PONG is back: the server
-/// sends its SETTINGS before it answers a PING, so from then on its limits are known (as
-/// grpc-go waits for the server's SETTINGS before a connection is ready). With `keepalive`,
-/// it then keeps the connection alive; on the server's `too_many_pings` the channel's
-/// interval doubles.
+/// Drives `connection` until the PONG of a first PING: the server sends its SETTINGS before it
+/// answers a PING, so from then on its limits are known (as grpc-go waits for the server's
+/// SETTINGS before a connection is ready). Until they arrive h2 assumes no stream limit, and
+/// calls over the server's MAX_CONCURRENT_STREAMS would be refused (REFUSED_STREAM) instead
+/// of queued. `Ok(false)`: the connection closed first.
+pub(crate) async fn settle<T>(
+    connection: &mut h2::client::Connection<Watched<T>, Bytes>,
+    ping_pong: Option<&mut h2::PingPong>,
+) -> Result<bool, h2::Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(ping_pong) = ping_pong else { return Ok(true) };
+    let mut pong = pin!(ping_pong.ping(h2::Ping::opaque()));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(pong) = pong.as_mut().poll(cx) {
+            return Poll::Ready(pong.map(|_| true));
+        }
+        Pin::new(&mut *connection).poll(cx).map(|closed| closed.map(|()| false))
+    })
+    .await
+}
+
+/// The connection task: drives `connection` until it ends and, with `keepalive`, the pinger
+/// alongside it. On the server's `too_many_pings` the channel's interval doubles.
 pub(crate) async fn drive<T>(
     mut connection: h2::client::Connection<Watched<T>, Bytes>,
-    ready: oneshot::Sender<Result<(), h2::Error>>,
+    ping_pong: Option<h2::PingPong>,
     keepalive: Option<(Keepalive, Arc<KeepaliveShared>)>,
 ) where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    let ping_pong = connection.ping_pong();
-    let (keepalive, shared) = keepalive.unzip();
-    let pinger = async move {
-        let Some(mut ping_pong) = ping_pong else {
-            let _ = ready.send(Ok(()));
-            return false;
-        };
-        if let Err(err) = ping_pong.ping(h2::Ping::opaque()).await {
-            let _ = ready.send(Err(err));
-            return false;
-        }
-        let _ = ready.send(Ok(()));
-        match keepalive {
-            Some(keepalive) => keepalive.run(ping_pong).await,
-            None => false,
-        }
+    let (Some((keepalive, shared)), Some(ping_pong)) = (keepalive, ping_pong) else {
+        let _ = connection.await;
+        return;
     };
-    let mut pinger = pin!(pinger);
+    let mut pinger = pin!(keepalive.run(ping_pong));
     let mut pinging = true;
     let mut kill_grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let result = std::future::poll_fn(|cx| {
@@ -350,7 +355,7 @@ pub(crate) async fn drive<T>(
         Poll::Pending
     })
     .await;
-    if let (Err(err), Some(shared)) = (result, shared) {
+    if let Err(err) = result {
         if is_too_many_pings(&err) {
             shared.back_off();
         }
