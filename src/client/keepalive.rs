@@ -24,7 +24,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -76,7 +76,7 @@ impl KeepaliveShared {
 }
 
 /// One connection's keepalive: its settings, read activity and call count.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Keepalive {
     interval: Duration,
     timeout: Duration,
@@ -136,12 +136,19 @@ struct Activity {
     base: Instant,
     /// Nanoseconds from `base` to the last read.
     last_read: AtomicU64,
+    /// Set with `failed`, so that reads and writes need not lock to see nothing happened.
+    is_failed: AtomicBool,
     failed: Mutex<Option<String>>,
 }
 
 impl Activity {
     fn new() -> Activity {
-        Activity { base: Instant::now(), last_read: AtomicU64::new(0), failed: Mutex::new(None) }
+        Activity {
+            base: Instant::now(),
+            last_read: AtomicU64::new(0),
+            is_failed: AtomicBool::new(false),
+            failed: Mutex::new(None),
+        }
     }
 
     fn touch(&self) {
@@ -155,9 +162,13 @@ impl Activity {
 
     fn fail(&self, message: String) {
         *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
+        self.is_failed.store(true, Ordering::Release);
     }
 
     fn error(&self) -> Option<io::Error> {
+        if !self.is_failed.load(Ordering::Acquire) {
+            return None;
+        }
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         failed.as_ref().map(|message| io::Error::new(io::ErrorKind::TimedOut, message.clone()))
     }
