@@ -13,6 +13,7 @@ use h2::SendStream;
 use http::HeaderValue;
 
 use super::channel::Channel;
+use super::keepalive::ActiveCall;
 use super::options::CallOptions;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
@@ -29,13 +30,14 @@ const UNPROCESSED_RETRIES: u32 = 2;
 
 impl Channel {
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
-    /// headers with `grpc-timeout` computed from the time left now.
+    /// headers with `grpc-timeout` computed from the time left now. The [`ActiveCall`] counts
+    /// the call as in flight (for keepalive) until the response reader drops it.
     async fn start(
         &self,
         path: &str,
         options: &CallOptions,
         deadline: &mut Deadline,
-    ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+    ) -> Result<(ResponseFuture, SendStream<Bytes>, ActiveCall), Status> {
         // Opening a stream rarely waits, so a task that opens calls in a loop (and cancels
         // them) might never yield: h2's connection task would not run, and every stream's state
         // would pile up until it does. Spending tokio's cooperative budget makes such a loop
@@ -45,7 +47,7 @@ impl Channel {
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
         loop {
-            let mut send =
+            let (mut send, active) =
                 deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
             let timeout = match options.deadline {
                 None => None,
@@ -62,7 +64,7 @@ impl Channel {
             };
             let request = headers::request(uri.clone(), timeout, &options.metadata);
             match send.send_request(request, false) {
-                Ok(opened) => return Ok(opened),
+                Ok((response, stream)) => return Ok((response, stream, active)),
                 // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
                 Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
                 Err(err) => return Err(status_from_h2(&err)),
@@ -102,7 +104,7 @@ impl Channel {
         let mut retries = UNPROCESSED_RETRIES;
         loop {
             let mut deadline = Deadline::new(options.deadline);
-            let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+            let (response, mut stream, active) = self.start(path, &options, &mut deadline).await?;
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -115,7 +117,7 @@ impl Channel {
                 // the response; read that.
                 Err(_) => {}
             }
-            let mut reader = ResponseReader::new(response, None, deadline, max_recv);
+            let mut reader = ResponseReader::new(response, None, deadline, max_recv, active);
             if let Err(status) = reader.headers().await {
                 if reader.unprocessed() && retries > 0 {
                     retries -= 1;
@@ -143,7 +145,7 @@ impl Channel {
         let mut body = BytesMut::new();
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, mut stream, active) = self.start(path, &options, &mut deadline).await?;
         // A failure here means the stream is already over: the server ended the call early
         // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
         // as an "inactive stream". The call's real status is in the response; read that.
@@ -154,6 +156,7 @@ impl Channel {
             Some(send),
             deadline,
             self.inner.config.max_recv_message_len,
+            active,
         );
         Ok(Streaming::new(reader))
     }
@@ -194,7 +197,7 @@ impl Channel {
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let mut deadline = Deadline::new(options.deadline);
-        let (response, stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, stream, active) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
@@ -205,8 +208,8 @@ impl Channel {
             deadline: Deadline::new(options.deadline),
             _type: PhantomData,
         };
-        let reader =
-            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len);
+        let max_recv = config.max_recv_message_len;
+        let reader = ResponseReader::new(response, Some(send), deadline, max_recv, active);
         Ok((sink, reader))
     }
 }

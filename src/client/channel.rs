@@ -8,6 +8,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::keepalive::{self, ActiveCall, Calls, KeepaliveShared, Watched};
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
@@ -26,6 +27,9 @@ pub(crate) struct ClientConfig {
     connect_timeout: Duration,
     backoff_initial: Duration,
     backoff_max: Duration,
+    keepalive_interval: Option<Duration>,
+    keepalive_timeout: Duration,
+    keepalive_while_idle: bool,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +45,9 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            keepalive_while_idle: false,
         }
     }
 }
@@ -118,6 +125,44 @@ impl ChannelBuilder {
         backoff_max: Duration
     }
 
+    /// Keepalive: after this long without reading anything from the server, send an HTTP/2
+    /// PING; if no answer comes within [`keepalive_timeout`](Self::keepalive_timeout), the
+    /// connection is closed, every call on it fails with UNAVAILABLE, and the next call
+    /// reconnects. This is how a dead server (a frozen process, a peer gone without closing
+    /// the socket) is noticed while calls wait for it. Default: off, as in every gRPC
+    /// implementation.
+    ///
+    /// PINGs go out only while calls are in flight, unless
+    /// [`keepalive_while_idle`](Self::keepalive_while_idle). gRFC A8 sets the smallest sensible
+    /// interval at **10 s**, and servers enforce their own minimum (grpc-go's default: 5 min
+    /// without calls) by closing the connection with GOAWAY `too_many_pings`; when that
+    /// happens, the channel doubles its interval for later connections. Shorter intervals are
+    /// taken as given, not raised to 10 s: on a Unix socket to a server you run yourself,
+    /// detecting a hung peer within a second can be what you want.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::client::Channel::builder("unix:/run/app.sock")?;
+    /// builder.keepalive_interval(Duration::from_secs(30)); // or Some(..), or None for off
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn keepalive_interval(&mut self, interval: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.keepalive_interval = interval.into();
+        self
+    }
+
+    setter! {
+        /// How long to wait for the answer to a keepalive PING before the connection is
+        /// declared dead. Default 20 s (gRPC's default).
+        keepalive_timeout: Duration
+    }
+    setter! {
+        /// Whether keepalive PINGs go out even when no call is in flight (gRPC's
+        /// KEEPALIVE_WITHOUT_CALLS / `permit_without_stream`), to notice a dead server before
+        /// the next call is made. Default `false`; servers may count such PINGs as abuse.
+        keepalive_while_idle: bool
+    }
+
     /// Connects now; fails if the server cannot be reached.
     pub async fn connect(&self) -> Result<Channel, Error> {
         let channel = self.connect_lazy();
@@ -139,6 +184,11 @@ impl ChannelBuilder {
                 config: self.config.clone(),
                 conn: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(Backoff::default()),
+                keepalive: Arc::new(KeepaliveShared::new(
+                    self.config.keepalive_interval,
+                    self.config.keepalive_timeout,
+                    self.config.keepalive_while_idle,
+                )),
             }),
         }
     }
@@ -170,12 +220,15 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     conn: Mutex<Option<Conn>>,
     connecting: tokio::sync::Mutex<Backoff>,
+    keepalive: Arc<KeepaliveShared>,
 }
 
 #[derive(Clone)]
 struct Conn {
     send: SendRequest<Bytes>,
     closed: Arc<AtomicBool>,
+    /// The calls in flight, counted only when keepalive needs to know.
+    calls: Option<Arc<Calls>>,
 }
 
 #[derive(Default)]
@@ -231,7 +284,8 @@ impl From<Target> for ChannelBuilder {
 }
 
 impl Inner {
-    /// A ready sender on a live connection: the current one, or a new one.
+    /// A ready sender on a live connection: the current one, or a new one, and the guard that
+    /// counts the call as in flight on it until the call drops it.
     ///
     /// A connection that failed `ready()` was never used by this call, so retrying on a fresh
     /// connection is safe (PROTOCOL-HTTP2.md: only provably unprocessed calls are retried).
@@ -239,11 +293,12 @@ impl Inner {
         &self,
         wait_for_ready: bool,
         deadline: Option<Instant>,
-    ) -> Result<SendRequest<Bytes>, Status> {
+    ) -> Result<(SendRequest<Bytes>, ActiveCall), Status> {
         for _ in 0..3 {
             let conn = self.connection(wait_for_ready, deadline).await?;
+            let active = conn.calls.as_ref().map(Calls::enter).unwrap_or_default();
             match conn.send.clone().ready().await {
-                Ok(send) => return Ok(send),
+                Ok(send) => return Ok((send, active)),
                 Err(_) => self.forget(&conn),
             }
         }
@@ -342,24 +397,33 @@ impl Inner {
                     err,
                 )
             };
+            let keepalive = self.keepalive.for_connection();
+            let io = match &keepalive {
+                Some(keepalive) => keepalive.watch(io),
+                None => Watched::plain(io),
+            };
             let (send, mut connection) =
                 builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
-            let ping_pong = connection.ping_pong();
+            let mut ping_pong = connection.ping_pong();
+            // h2's handshake only writes our preface: wait for the server's SETTINGS.
+            match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let message =
+                        format!("{} closed the connection during the handshake", self.target);
+                    return Err(Error::new(ErrorKind::Handshake, message));
+                }
+                Err(err) => return Err(handshake_failed(err)),
+            }
+            let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
             let closed = Arc::new(AtomicBool::new(false));
             let flag = closed.clone();
+            let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
             tokio::spawn(async move {
-                let _ = connection.await;
+                keepalive::drive(connection, ping_pong, keepalive).await;
                 flag.store(true, Ordering::Release);
             });
-            // h2's handshake only writes our preface. Until the server's SETTINGS arrive, h2
-            // assumes no stream limit, and calls over the server's MAX_CONCURRENT_STREAMS would
-            // be refused (REFUSED_STREAM) instead of queued. The server sends its SETTINGS
-            // before it answers our PING, so once the PONG is back the limits are known (as
-            // grpc-go waits for the server's SETTINGS before a connection is ready).
-            if let Some(mut ping_pong) = ping_pong {
-                ping_pong.ping(h2::Ping::opaque()).await.map_err(handshake_failed)?;
-            }
-            Ok(Conn { send, closed })
+            Ok(Conn { send, closed, calls })
         };
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
             Ok(result) => result,

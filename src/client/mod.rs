@@ -15,6 +15,7 @@
 
 mod call;
 mod channel;
+mod keepalive;
 mod options;
 mod response;
 

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use h2::client::ResponseFuture;
 use h2::{RecvStream, SendStream};
 
+use super::keepalive::ActiveCall;
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::metadata::Metadata;
@@ -147,6 +148,8 @@ pub(crate) struct ResponseReader {
     /// The stream failed before its response head in a way that proves the server never
     /// processed it ([`is_unprocessed`]).
     unprocessed: bool,
+    /// Counts the call as in flight on its connection, for keepalive, while the reader lives.
+    _active: ActiveCall,
 }
 
 impl ResponseReader {
@@ -155,6 +158,7 @@ impl ResponseReader {
         send: Option<SharedSend>,
         deadline: Deadline,
         max_recv: usize,
+        active: ActiveCall,
     ) -> ResponseReader {
         ResponseReader {
             state: State::Waiting(response),
@@ -164,6 +168,7 @@ impl ResponseReader {
             deadline,
             max_recv,
             unprocessed: false,
+            _active: active,
         }
     }
 

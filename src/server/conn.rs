@@ -8,6 +8,7 @@ use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::authority::AuthorityFilter;
+use super::lifetime::{Calls, Lifetime, Verdict};
 use super::{ConnShared, ServerShared};
 use crate::transport::Peer;
 
@@ -15,7 +16,8 @@ use crate::transport::Peer;
 ///
 /// On `drain`, h2 sends GOAWAY (2^31-1), a PING, then the final GOAWAY, and in-flight calls
 /// go on. When `drain`'s grace period runs out, the connection is closed abruptly: every call
-/// still running sees its stream fail and its cancellation fire.
+/// still running sees its stream fail and its cancellation fire. The connection's own limits
+/// (idle time, age and its grace, see `lifetime.rs`) drain and close it the same way.
 pub(crate) async fn serve_connection<IO>(io: IO, peer: Peer, server: Arc<ServerShared>)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -44,6 +46,8 @@ where
         }
     };
     let shared = Arc::new(ConnShared { server: server.clone(), peer });
+    let calls = Arc::new(Calls::default());
+    let mut lifetime = Lifetime::new(config.limits);
     let mut drained = pin!(shutdown.drain.cancelled());
     let mut forced = pin!(shutdown.force.cancelled());
     let mut draining = false;
@@ -57,9 +61,28 @@ where
             forcing = true;
             conn.abrupt_shutdown(h2::Reason::NO_ERROR);
         }
+        while let Some(verdict) = lifetime.poll(cx, &calls) {
+            match verdict {
+                Verdict::Drain if !draining => {
+                    draining = true;
+                    conn.graceful_shutdown();
+                }
+                Verdict::Close if !forcing => {
+                    forcing = true;
+                    conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                }
+                _ => {}
+            }
+        }
         match conn.poll_accept(cx) {
             Poll::Ready(Some(Ok((request, respond)))) => {
-                tokio::spawn(super::call::serve(request, respond, shared.clone()));
+                // Counted only when the idle limit needs it.
+                let call = config.limits.max_idle.map(|_| calls.enter());
+                let serve = super::call::serve(request, respond, shared.clone());
+                tokio::spawn(async move {
+                    serve.await;
+                    drop(call);
+                });
             }
             // A connection-level error (h2 already sent GOAWAY) or the end of the connection.
             Poll::Ready(Some(Err(_))) | Poll::Ready(None) => return Poll::Ready(()),
