@@ -22,8 +22,10 @@
 //! # drop(server); Ok(()) }
 //! ```
 
-// Generated from proto/grpc/health/v1/health.proto; tests/generated.rs keeps it current.
+// Generated from proto/grpc/health/v1/health.proto; tests/generated.rs keeps it current,
+// byte for byte, so rustfmt must leave it as the generator wrote it.
 #[allow(clippy::all, unreachable_pub)]
+#[rustfmt::skip]
 mod generated;
 
 use std::collections::HashMap;
