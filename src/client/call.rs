@@ -22,6 +22,7 @@ use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::encode_message;
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
+use crate::trace::{CallTrace, Direction, Payload, Side};
 
 /// How many times a call the server provably never processed is sent again before its
 /// failure is reported.
@@ -35,7 +36,7 @@ impl Channel {
         path: &str,
         options: &CallOptions,
         deadline: &mut Deadline,
-    ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+    ) -> Result<(ResponseFuture, SendStream<Bytes>, Option<CallTrace>), Status> {
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
@@ -56,8 +57,20 @@ impl Channel {
                 }
             };
             let request = headers::request(uri.clone(), timeout, &options.metadata);
+            let trace = &self.inner.config.trace;
+            // Copied only when tracing: `send_request` takes the request.
+            let traced = trace.is_on().then(|| {
+                (request.method().clone(), request.uri().clone(), request.headers().clone())
+            });
             match send.send_request(request, false) {
-                Ok(opened) => return Ok(opened),
+                Ok((response, stream)) => {
+                    let trace = trace.call(Side::Client, || response.stream_id().into());
+                    if let (Some(trace), Some((method, uri, headers))) = (&trace, &traced) {
+                        let payload = Payload::RequestHeaders { method, uri, headers };
+                        trace.emit(Direction::Send, payload);
+                    }
+                    return Ok((response, stream, trace));
+                }
                 // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
                 Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
                 Err(err) => return Err(status_from_h2(&err)),
@@ -83,8 +96,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<Response<Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let mut body = BytesMut::new();
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
@@ -97,7 +110,10 @@ impl Channel {
         let mut retries = UNPROCESSED_RETRIES;
         loop {
             let mut deadline = Deadline::new(options.deadline);
-            let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+            let (response, mut stream, trace) = self.start(path, &options, &mut deadline).await?;
+            if let Some(trace) = &trace {
+                trace.sent(&body, Some(request));
+            }
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -106,7 +122,7 @@ impl Channel {
                 }
                 Err(err) => return Err(status_from_h2(&err)),
             }
-            let mut reader = ResponseReader::new(response, None, deadline, max_recv);
+            let mut reader = ResponseReader::new(response, None, deadline, max_recv, trace);
             if let Err(status) = reader.headers().await {
                 if reader.unprocessed() && retries > 0 {
                     retries -= 1;
@@ -128,13 +144,16 @@ impl Channel {
         options: CallOptions,
     ) -> Result<Streaming<Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let mut body = BytesMut::new();
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, mut stream, trace) = self.start(path, &options, &mut deadline).await?;
+        if let Some(trace) = &trace {
+            trace.sent(&body, Some(request));
+        }
         stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
         let send = Arc::new(Mutex::new(stream));
         let reader = ResponseReader::new(
@@ -142,6 +161,7 @@ impl Channel {
             Some(send),
             deadline,
             self.inner.config.max_recv_message_len,
+            trace,
         );
         Ok(Streaming::new(reader))
     }
@@ -154,8 +174,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<ClientStreamingCall<Req, Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (sink, reader) = self.open_streams(path, options).await?;
         Ok(ClientStreamingCall { sink, reader, _type: PhantomData })
@@ -169,8 +189,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (sink, reader) = self.open_streams(path, options).await?;
         Ok((sink, Streaming::new(reader)))
@@ -182,7 +202,7 @@ impl Channel {
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let mut deadline = Deadline::new(options.deadline);
-        let (response, stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, stream, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
@@ -191,10 +211,11 @@ impl Channel {
             max_send_len: config.max_send_message_len,
             closed: None,
             deadline: Deadline::new(options.deadline),
+            trace: trace.clone(),
             _type: PhantomData,
         };
         let reader =
-            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len);
+            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len, trace);
         Ok((sink, reader))
     }
 }
@@ -210,6 +231,7 @@ pub struct RequestSink<T> {
     max_send_len: usize,
     closed: Option<Status>,
     deadline: Deadline,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn(T)>,
 }
 
@@ -219,7 +241,7 @@ impl<T> fmt::Debug for RequestSink<T> {
     }
 }
 
-impl<T: prost::Message> RequestSink<T> {
+impl<T: prost::Message + fmt::Debug> RequestSink<T> {
     /// Sends one message and waits until it is handed to the connection.
     pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
         self.feed(message).await?;
@@ -236,7 +258,11 @@ impl<T: prost::Message> RequestSink<T> {
         if self.buf.len() >= COALESCE_BYTES {
             self.flush().await?;
         }
+        let start = self.buf.len();
         encode_message(message.borrow(), self.max_send_len, &mut self.buf)?;
+        if let Some(trace) = &self.trace {
+            trace.sent(&self.buf[start..], Some(message.borrow()));
+        }
         Ok(())
     }
 
@@ -310,7 +336,7 @@ impl<T: prost::Message> RequestSink<T> {
     fn fail(&mut self, status: Status) -> Status {
         let status = self.deadline.adjust(status);
         if self.closed.is_none() {
-            reset(&self.send, h2::Reason::CANCEL);
+            reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
         }
         self.buf.clear();
         self.closed = Some(status.clone());
@@ -344,7 +370,11 @@ impl<Req, Resp> fmt::Debug for ClientStreamingCall<Req, Resp> {
     }
 }
 
-impl<Req: prost::Message, Resp: prost::Message + Default> ClientStreamingCall<Req, Resp> {
+impl<Req, Resp> ClientStreamingCall<Req, Resp>
+where
+    Req: prost::Message + fmt::Debug,
+    Resp: prost::Message + Default + fmt::Debug,
+{
     /// Sends one request.
     pub async fn send(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
         self.sink.send(message).await

@@ -43,6 +43,7 @@ pub use self::stream::{RequestStream, ResponseSink};
 use self::service::Router;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
+use crate::trace::Trace;
 use crate::transport::{Listener, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
@@ -59,6 +60,7 @@ pub(crate) struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
+    pub(crate) trace: Trace,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +77,7 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
+            trace: Trace::off(),
         }
     }
 }
@@ -212,6 +215,22 @@ impl Builder {
     /// so that only the owner may connect. Default: left to the umask.
     pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
         self.config.socket_mode = Some(mode);
+        self
+    }
+
+    /// The wire trace: each call's request headers, messages, response headers, trailers
+    /// and resets, and the connection's GOAWAY, as the server sees them (see [`trace`]).
+    /// Default: off, at no cost.
+    ///
+    /// ```
+    /// use h2grpc::trace::Trace;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.trace(Trace::from_env()); // H2GRPC_TRACE=1 writes the trace to stderr
+    /// ```
+    ///
+    /// [`trace`]: crate::trace
+    pub fn trace(&mut self, trace: Trace) -> &mut Self {
+        self.config.trace = trace;
         self
     }
 
