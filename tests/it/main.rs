@@ -17,3 +17,4 @@ mod sizes;
 mod smoke;
 mod socket;
 mod support;
+mod trace;
