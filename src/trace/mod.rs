@@ -154,6 +154,15 @@ where
     }
 }
 
+/// A `Trace` is itself a sink, forwarding to its own sink when on: sinks compose.
+impl TraceSink for Trace {
+    fn event(&self, event: &Event<'_>) {
+        if let Some(sink) = &self.0 {
+            sink.event(event);
+        }
+    }
+}
+
 /// The trace setting of a server or a channel: off, or a [`TraceSink`] to send events to.
 ///
 /// Cheap to clone (an `Option<Arc<..>>`); [`Trace::off`] is the default.
