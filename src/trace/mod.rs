@@ -30,7 +30,7 @@
 //! decoded message (`Debug`) when the call is typed; trailers and Trailers-Only responses show
 //! the status they carry, with `grpc-message` percent-decoded; `RST_STREAM` and `GOAWAY` show
 //! their error code. Events go to a [`TraceSink`]: [`Trace::stderr`], [`Trace::to_writer`],
-//! a [`MemorySink`] (tests), a closure, or, with the `tracing` feature, [`Trace::tracing`].
+//! a [`MemorySink`] (tests), a closure, or, with the `tracing` feature, `Trace::tracing()`.
 //!
 //! The trace is off by default and free when off: every hook is one `if let Some(..)` on a
 //! field the call already holds, with nothing allocated or formatted (`benches/trace.rs`
