@@ -139,13 +139,21 @@ pub(crate) fn decode<T: prost::Message + Default + std::fmt::Debug>(
 ) -> Result<T, Status> {
     let result = match trace {
         None => T::decode(bytes),
-        Some(trace) => {
-            let result = T::decode(bytes.clone());
-            trace.received(&bytes, result.as_ref().ok().map(|m| m as &dyn std::fmt::Debug));
-            result
-        }
+        Some(trace) => decode_traced(bytes, trace),
     };
     result.map_err(|err| Status::internal(format!("failed to decode request: {err}")))
+}
+
+/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
+#[cold]
+#[inline(never)]
+fn decode_traced<T: prost::Message + Default + std::fmt::Debug>(
+    bytes: Bytes,
+    trace: &CallTrace,
+) -> Result<T, prost::DecodeError> {
+    let result = T::decode(bytes.clone());
+    trace.received(&bytes, result.as_ref().ok().map(|m| m as &dyn std::fmt::Debug));
+    result
 }
 
 /// Reads the single request of a unary or server-streaming call, up to the end of the stream.

@@ -92,22 +92,28 @@ impl<T: prost::Message> ResponseSink<T> {
         T: fmt::Debug,
     {
         let message = message.borrow();
-        self.send_traced(message, Some(message as &(dyn fmt::Debug + Sync))).await
-    }
-
-    /// [`send`](Self::send) for types that may lack `Debug`: the trace shows only the bytes.
-    pub(crate) async fn send_traced(
-        &mut self,
-        message: &T,
-        decoded: Option<&(dyn fmt::Debug + Sync)>,
-    ) -> Result<(), Status> {
         let max = self.max_send_len;
         let trace = self.trace.as_ref();
         let mut encode = |buf: &mut bytes::BytesMut| {
             let start = buf.len();
             let n = encode_message(message, max, buf)?;
             if let Some(trace) = trace {
-                trace.sent(&buf[start..], decoded.map(|d| d as &dyn fmt::Debug));
+                trace.sent(&buf[start..], Some(message));
+            }
+            Ok(n)
+        };
+        std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
+    }
+
+    /// [`send`](Self::send) for types that may lack `Debug`: the trace shows only the bytes.
+    pub(crate) async fn send_undebuggable(&mut self, message: &T) -> Result<(), Status> {
+        let max = self.max_send_len;
+        let trace = self.trace.as_ref();
+        let mut encode = |buf: &mut bytes::BytesMut| {
+            let start = buf.len();
+            let n = encode_message(message, max, buf)?;
+            if let Some(trace) = trace {
+                trace.sent(&buf[start..], None);
             }
             Ok(n)
         };
