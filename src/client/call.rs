@@ -58,14 +58,20 @@ impl Channel {
             };
             let request = headers::request(uri.clone(), timeout, &options.metadata);
             let trace = &self.inner.config.trace;
-            // Copied only when tracing: `send_request` takes the request.
+            // Copied only when tracing, as `send_request` takes the request; boxed, so that
+            // the untraced future carries one word for it.
             let traced = trace.is_on().then(|| {
-                (request.method().clone(), request.uri().clone(), request.headers().clone())
+                Box::new((
+                    request.method().clone(),
+                    request.uri().clone(),
+                    request.headers().clone(),
+                ))
             });
             match send.send_request(request, false) {
                 Ok((response, stream)) => {
                     let trace = trace.call(Side::Client, || response.stream_id().into());
-                    if let (Some(trace), Some((method, uri, headers))) = (&trace, &traced) {
+                    if let (Some(trace), Some(traced)) = (&trace, &traced) {
+                        let (method, uri, headers) = &**traced;
                         let payload = Payload::RequestHeaders { method, uri, headers };
                         trace.emit(Direction::Send, payload);
                     }
