@@ -328,7 +328,9 @@ pub fn frames(bytes: &[u8]) -> Vec<Frame> {
 /// as they come, [`next_frame`](Self::next_frame) until `None` ("need more bytes").
 #[derive(Debug, Default)]
 pub struct FrameReader {
+    /// Pushed bytes; those before `start` are decoded already.
     buf: Vec<u8>,
+    start: usize,
     /// Whether the start (preface or not) has been decided.
     started: bool,
     /// Per stream, the bytes of a gRPC message not complete yet.
@@ -343,38 +345,44 @@ impl FrameReader {
 
     /// Appends bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        // Decoded bytes are dropped in bulk, not frame by frame: a long capture stays linear.
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// How many pushed bytes wait for the rest of their frame.
     pub fn buffered_len(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next whole frame, or `None` until more bytes arrive.
     pub fn next_frame(&mut self) -> Option<Frame> {
+        let buf = &self.buf[self.start..];
         if !self.started {
-            let n = self.buf.len().min(CLIENT_PREFACE.len());
-            if self.buf[..n] != CLIENT_PREFACE[..n] {
+            let n = buf.len().min(CLIENT_PREFACE.len());
+            if buf[..n] != CLIENT_PREFACE[..n] {
                 self.started = true; // not a client: frames from the first byte
             } else if n < CLIENT_PREFACE.len() {
                 return None;
             } else {
                 self.started = true;
-                self.buf.drain(..CLIENT_PREFACE.len());
+                self.start += CLIENT_PREFACE.len();
                 let len = CLIENT_PREFACE.len() as u32;
                 let payload = FramePayload::Preface;
                 return Some(Frame { len, kind: 0, flags: 0, stream_id: 0, head: vec![], payload });
             }
         }
-        let head: [u8; FRAME_HEADER_LEN] = self.buf.get(..FRAME_HEADER_LEN)?.try_into().ok()?;
+        let head: [u8; FRAME_HEADER_LEN] = buf.get(..FRAME_HEADER_LEN)?.try_into().ok()?;
         let len = u32::from_be_bytes([0, head[0], head[1], head[2]]);
         let total = FRAME_HEADER_LEN + len as usize;
-        if self.buf.len() < total {
+        if buf.len() < total {
             return None;
         }
-        let payload: Vec<u8> = self.buf[FRAME_HEADER_LEN..total].to_vec();
-        self.buf.drain(..total);
+        let payload: Vec<u8> = buf[FRAME_HEADER_LEN..total].to_vec();
+        self.start += total;
         let (kind, flags) = (head[3], head[4]);
         let stream_id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
         let payload = self.payload(kind, flags, stream_id, &payload);
