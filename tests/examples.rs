@@ -238,3 +238,49 @@ async fn reflection_server_lists_its_services() {
     let status = responses.message().await.expect_err("the stream ends with the server");
     assert_eq!(status.code(), h2grpc::Code::Unavailable, "{status:?}");
 }
+
+/// WIRE.md is the wiretap example's output, checked in: a change to what h2grpc puts on the
+/// wire shows here, in review. After an intended change: `H2GRPC_BLESS=1 cargo test wiretap`
+/// (plain `cargo test` rebuilds the example first), then read the diff. The transcript is deterministic by construction
+/// (one thread, a paused clock, an in-memory connection); the one normalisation is of line
+/// endings, should a checkout convert them.
+#[tokio::test]
+async fn wiretap_prints_wire_md() {
+    let transcript = run("wiretap", &[]).await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("WIRE.md");
+    if std::env::var_os("H2GRPC_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &transcript).expect("write WIRE.md");
+        return;
+    }
+    let golden = std::fs::read_to_string(&path).unwrap_or_default().replace("\r\n", "\n");
+    if golden != transcript {
+        let line = golden.lines().zip(transcript.lines()).position(|(a, b)| a != b);
+        let line = line.unwrap_or_else(|| golden.lines().count().min(transcript.lines().count()));
+        let show = |text: &str| {
+            text.lines().skip(line.saturating_sub(3)).take(7).collect::<Vec<_>>().join("\n")
+        };
+        panic!(
+            "WIRE.md differs from what `cargo run --example wiretap` prints, from line {}: if the \
+             change is intended, run `H2GRPC_BLESS=1 cargo test wiretap` and \
+             review the diff.\n--- WIRE.md ---\n{}\n--- the example ---\n{}",
+            line + 1,
+            show(&golden),
+            show(&transcript)
+        );
+    }
+    // What the issue asks the transcript to show, whatever the prose says.
+    for needle in [
+        "C→S  PREFACE",
+        "SETTINGS stream 0, flags ACK",
+        ":path: /wiretap.v1.Demo/Greet",
+        "gRPC message flag 0, length 7: 0a 05 77 6f 72 6c 64",
+        "grpc-timeout: 108000S",
+        "RST_STREAM stream 9",
+        "RST_STREAM stream 11",
+        "the Trailers-Only:",
+        "= UNIMPLEMENTED (12)",
+        "GOAWAY stream 0",
+    ] {
+        assert!(transcript.contains(needle), "the transcript lacks {needle:?}");
+    }
+}

@@ -8,6 +8,7 @@ use http::HeaderMap;
 
 use crate::codec::Decoder;
 use crate::status::Status;
+use crate::trace::CallTrace;
 
 /// Whole messages out of a stream's DATA frames.
 ///
@@ -20,11 +21,13 @@ pub(crate) struct MessageReader {
     body: RecvStream,
     decoder: Decoder,
     data_done: bool,
+    /// Reports the peer's RST_STREAM or GOAWAY when the stream fails.
+    trace: Option<CallTrace>,
 }
 
 impl MessageReader {
-    pub(crate) fn new(body: RecvStream, max_len: usize) -> MessageReader {
-        MessageReader { body, decoder: Decoder::with_max_len(max_len), data_done: false }
+    pub(crate) fn new(body: RecvStream, max_len: usize, trace: Option<CallTrace>) -> MessageReader {
+        MessageReader { body, decoder: Decoder::with_max_len(max_len), data_done: false, trace }
     }
 
     /// The next message; `Ok(None)` once the peer's DATA is over and nothing is left over.
@@ -52,7 +55,12 @@ impl MessageReader {
                     let _ = self.body.flow_control().release_capacity(chunk.len());
                     self.decoder.push(chunk);
                 }
-                Some(Err(err)) => return Poll::Ready(Err(on_error(&err))),
+                Some(Err(err)) => {
+                    if let Some(trace) = &self.trace {
+                        trace.h2_error(&err);
+                    }
+                    return Poll::Ready(Err(on_error(&err)));
+                }
                 None => self.data_done = true,
             }
         }
@@ -71,6 +79,10 @@ impl MessageReader {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<HeaderMap>, h2::Error>> {
-        self.body.poll_trailers(cx)
+        let result = ready!(self.body.poll_trailers(cx));
+        if let (Err(err), Some(trace)) = (&result, &self.trace) {
+            trace.h2_error(err);
+        }
+        Poll::Ready(result)
     }
 }

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::keepalive::{self, ActiveCall, Calls, KeepaliveShared, Watched};
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
+use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Target;
 
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`].
@@ -30,6 +32,7 @@ pub(crate) struct ClientConfig {
     keepalive_interval: Option<Duration>,
     keepalive_timeout: Duration,
     keepalive_while_idle: bool,
+    pub(crate) trace: Trace,
 }
 
 impl Default for ClientConfig {
@@ -48,6 +51,7 @@ impl Default for ClientConfig {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             keepalive_while_idle: false,
+            trace: Trace::off(),
         }
     }
 }
@@ -163,6 +167,21 @@ impl ChannelBuilder {
         keepalive_while_idle: bool
     }
 
+    /// The wire trace: each call's request headers, messages, response headers, trailers
+    /// and resets, as the client sees them (see [`trace`](crate::trace)). Default: off, at no
+    /// cost.
+    ///
+    /// ```
+    /// use h2grpc::{trace::Trace, Channel};
+    /// let mut builder = Channel::builder("unix:/run/app.sock")?;
+    /// builder.trace(Trace::from_env()); // H2GRPC_TRACE=1 writes the trace to stderr
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn trace(&mut self, trace: Trace) -> &mut Self {
+        self.config.trace = trace;
+        self
+    }
+
     /// Connects now; fails if the server cannot be reached.
     pub async fn connect(&self) -> Result<Channel, Error> {
         let channel = self.connect_lazy();
@@ -171,8 +190,46 @@ impl ChannelBuilder {
         Ok(channel)
     }
 
+    /// A channel over `io`, a stream connected by other means: a socket pair, an in-memory
+    /// `tokio::io::duplex`, an inherited descriptor, a [`Tap`](crate::trace::Tap) around a
+    /// socket. The HTTP/2 handshake happens now, within
+    /// [`connect_timeout`](Self::connect_timeout).
+    ///
+    /// The builder's target is never dialled: it names the channel and gives `:authority`.
+    /// Once `io` closes, calls fail with UNAVAILABLE, as there is nothing to reconnect to.
+    ///
+    /// ```
+    /// use h2grpc::{Channel, Peer, Server, Service, Status};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let echo = Service::new("echo.v1.Echo")
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+    /// let server = Server::builder().add_service(echo).build_unbound();
+    /// let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    /// tokio::spawn(server.serve_connection(server_io, Peer::Unknown));
+    ///
+    /// let channel = Channel::builder("unix:/in-memory")?.connect_with_io(client_io).await?;
+    /// let options = h2grpc::CallOptions::new();
+    /// let reply: String = channel.unary("/echo.v1.Echo/Say", &"hi".to_string(), options).await?.into_inner();
+    /// assert_eq!(reply, "hi");
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with_io<IO>(&self, io: IO) -> Result<Channel, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let channel = self.channel(false);
+        let conn = channel.inner.with_connect_timeout(channel.inner.handshake(io)).await?;
+        channel.inner.install(conn);
+        Ok(channel)
+    }
+
     /// A channel that connects on its first call.
     pub fn connect_lazy(&self) -> Channel {
+        self.channel(true)
+    }
+
+    fn channel(&self, dial: bool) -> Channel {
         let authority = self.target.authority();
         // Target::authority is `localhost` or `host:port`, both valid authorities.
         let authority = Authority::try_from(authority.as_str())
@@ -189,6 +246,7 @@ impl ChannelBuilder {
                     self.config.keepalive_timeout,
                     self.config.keepalive_while_idle,
                 )),
+                dial,
             }),
         }
     }
@@ -221,6 +279,9 @@ pub(crate) struct Inner {
     conn: Mutex<Option<Conn>>,
     connecting: tokio::sync::Mutex<Backoff>,
     keepalive: Arc<KeepaliveShared>,
+    /// Whether a lost connection is replaced by dialling the target; false for a channel
+    /// made over a given stream.
+    dial: bool,
 }
 
 #[derive(Clone)]
@@ -316,6 +377,12 @@ impl Inner {
         if let Some(conn) = self.current() {
             return Ok(conn);
         }
+        if !self.dial {
+            return Err(Status::unavailable(
+                "the connection this channel was given has closed; a channel made with \
+                 connect_with_io cannot reconnect",
+            ));
+        }
         loop {
             let mut backoff = self.connecting.lock().await;
             if let Some(conn) = self.current() {
@@ -380,51 +447,73 @@ impl Inner {
     }
 
     async fn establish(&self) -> Result<Conn, Error> {
-        let attempt = async {
+        self.with_connect_timeout(async {
             let io = crate::transport::connect(&self.target).await?;
-            let mut builder = h2::client::Builder::new();
-            builder
-                .initial_window_size(self.config.initial_stream_window_size)
-                .initial_connection_window_size(self.config.initial_connection_window_size)
-                .max_frame_size(self.config.max_frame_size)
-                .max_header_list_size(self.config.max_header_list_size)
-                .max_send_buffer_size(self.config.max_send_buffer_size)
-                .enable_push(false);
-            let handshake_failed = |err| {
-                Error::with_source(
-                    ErrorKind::Handshake,
-                    format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
-                    err,
-                )
-            };
-            let keepalive = self.keepalive.for_connection();
-            let io = match &keepalive {
-                Some(keepalive) => keepalive.watch(io),
-                None => Watched::plain(io),
-            };
-            let (send, mut connection) =
-                builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
-            let mut ping_pong = connection.ping_pong();
-            // h2's handshake only writes our preface: wait for the server's SETTINGS.
-            match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let message =
-                        format!("{} closed the connection during the handshake", self.target);
-                    return Err(Error::new(ErrorKind::Handshake, message));
-                }
-                Err(err) => return Err(handshake_failed(err)),
-            }
-            let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
-            let closed = Arc::new(AtomicBool::new(false));
-            let flag = closed.clone();
-            let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
-            tokio::spawn(async move {
-                keepalive::drive(connection, ping_pong, keepalive).await;
-                flag.store(true, Ordering::Release);
-            });
-            Ok(Conn { send, closed, calls })
+            self.handshake(io).await
+        })
+        .await
+    }
+
+    /// The HTTP/2 handshake over `io`, and the task that drives the connection (and its
+    /// keepalive PINGs, when configured).
+    async fn handshake<IO>(&self, io: IO) -> Result<Conn, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut builder = h2::client::Builder::new();
+        builder
+            .initial_window_size(self.config.initial_stream_window_size)
+            .initial_connection_window_size(self.config.initial_connection_window_size)
+            .max_frame_size(self.config.max_frame_size)
+            .max_header_list_size(self.config.max_header_list_size)
+            .max_send_buffer_size(self.config.max_send_buffer_size)
+            .enable_push(false);
+        let handshake_failed = |err| {
+            Error::with_source(
+                ErrorKind::Handshake,
+                format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
+                err,
+            )
         };
+        let keepalive = self.keepalive.for_connection();
+        let io = match &keepalive {
+            Some(keepalive) => keepalive.watch(io),
+            None => Watched::plain(io),
+        };
+        let (send, mut connection) =
+            builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
+        let mut ping_pong = connection.ping_pong();
+        // h2's handshake only writes our preface: wait for the server's SETTINGS.
+        match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = format!("{} closed the connection during the handshake", self.target);
+                return Err(Error::new(ErrorKind::Handshake, message));
+            }
+            Err(err) => return Err(handshake_failed(err)),
+        }
+        let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
+        let closed = Arc::new(AtomicBool::new(false));
+        let flag = closed.clone();
+        let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
+        let trace = self.config.trace.clone();
+        tokio::spawn(async move {
+            if let Err(err) = keepalive::drive(connection, ping_pong, keepalive).await {
+                if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
+                    let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
+                    trace.connection(Side::Client, direction, Payload::GoAway { reason });
+                }
+            }
+            flag.store(true, Ordering::Release);
+        });
+        Ok(Conn { send, closed, calls })
+    }
+
+    /// Runs one connection attempt within `connect_timeout`.
+    async fn with_connect_timeout(
+        &self,
+        attempt: impl std::future::Future<Output = Result<Conn, Error>>,
+    ) -> Result<Conn, Error> {
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(

@@ -336,12 +336,12 @@ pub(crate) async fn drive<T>(
     mut connection: h2::client::Connection<Watched<T>, Bytes>,
     ping_pong: Option<h2::PingPong>,
     keepalive: Option<(Keepalive, Arc<KeepaliveShared>)>,
-) where
+) -> Result<(), h2::Error>
+where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let (Some((keepalive, shared)), Some(ping_pong)) = (keepalive, ping_pong) else {
-        let _ = connection.await;
-        return;
+        return connection.await;
     };
     let mut pinger = pin!(keepalive.run(ping_pong));
     let mut pinging = true;
@@ -366,11 +366,12 @@ pub(crate) async fn drive<T>(
         Poll::Pending
     })
     .await;
-    if let Err(err) = result {
-        if is_too_many_pings(&err) {
+    if let Err(err) = &result {
+        if is_too_many_pings(err) {
             shared.back_off();
         }
     }
+    result
 }
 
 #[cfg(test)]

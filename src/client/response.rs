@@ -17,6 +17,7 @@ use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::metadata::Metadata;
 use crate::status::Status;
+use crate::trace::{CallTrace, Direction, Payload};
 
 /// A unary or client-streaming call's result: the message with its headers and trailers.
 ///
@@ -68,7 +69,10 @@ impl<T> Response<T> {
 /// The request stream handle shared with the response side, so either may reset the stream.
 pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
 
-pub(crate) fn reset(send: &SharedSend, reason: h2::Reason) {
+pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: Option<&CallTrace>) {
+    if let Some(trace) = trace {
+        trace.reset_sent(reason);
+    }
     send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
 }
 
@@ -150,6 +154,7 @@ pub(crate) struct ResponseReader {
     unprocessed: bool,
     /// Counts the call as in flight on its connection, for keepalive, while the reader lives.
     _active: ActiveCall,
+    pub(crate) trace: Option<CallTrace>,
 }
 
 impl ResponseReader {
@@ -159,6 +164,7 @@ impl ResponseReader {
         deadline: Deadline,
         max_recv: usize,
         active: ActiveCall,
+        trace: Option<CallTrace>,
     ) -> ResponseReader {
         ResponseReader {
             state: State::Waiting(response),
@@ -169,6 +175,7 @@ impl ResponseReader {
             max_recv,
             unprocessed: false,
             _active: active,
+            trace,
         }
     }
 
@@ -183,7 +190,7 @@ impl ResponseReader {
         let status = self.deadline.adjust(status);
         if !matches!(self.state, State::Done(_)) {
             if let Some(send) = &self.send {
-                reset(send, h2::Reason::CANCEL);
+                reset(send, h2::Reason::CANCEL, self.trace.as_ref());
             }
         }
         self.state = State::Done(Some(status.clone()));
@@ -208,15 +215,24 @@ impl ResponseReader {
         let response = match self.deadline.run(response).await {
             Ok(Ok(response)) => response,
             Ok(Err(err)) => {
+                if let Some(trace) = &self.trace {
+                    trace.h2_error(&err);
+                }
                 self.unprocessed = is_unprocessed(&err);
                 return Err(self.fail(status_from_h2(&err)));
             }
             Err(deadline) => return Err(self.fail(deadline)),
         };
+        if let Some(trace) = &self.trace {
+            let (status, headers) = (response.status(), response.headers());
+            let end_stream = response.body().is_end_stream();
+            trace.emit(Direction::Recv, Payload::ResponseHeaders { status, headers, end_stream });
+        }
         match head(response) {
             Ok(Head::Body(headers, body)) => {
                 self.headers = Some(headers);
-                self.state = State::Reading(MessageReader::new(body, self.max_recv));
+                let reader = MessageReader::new(body, self.max_recv, self.trace.clone());
+                self.state = State::Reading(reader);
                 Ok(())
             }
             Ok(Head::TrailersOnly(headers, status)) => {
@@ -253,6 +269,9 @@ impl ResponseReader {
         let trailers = std::future::poll_fn(|cx| reader.poll_trailers(cx));
         let status = match self.deadline.run(trailers).await {
             Ok(Ok(Some(trailers))) => {
+                if let Some(trace) = &self.trace {
+                    trace.emit(Direction::Recv, Payload::Trailers { headers: &trailers });
+                }
                 let status = Status::from_headers(&trailers).unwrap_or_else(|| {
                     Status::unknown("the server's trailers carry no grpc-status")
                 });
@@ -281,7 +300,7 @@ impl ResponseReader {
     }
 
     /// Reads a single response message and the OK status after it.
-    pub(crate) async fn single<T: prost::Message + Default>(
+    pub(crate) async fn single<T: prost::Message + Default + std::fmt::Debug>(
         mut self,
     ) -> Result<Response<T>, Status> {
         let Some(first) = self.message().await? else {
@@ -289,12 +308,14 @@ impl ResponseReader {
                 "response cardinality violation: the server sent no response message",
             ));
         };
+        // Decoded (and traced) now, in wire order; a second message still fails first.
+        let decoded = decode(first, self.trace.as_ref());
         if self.message().await?.is_some() {
             return Err(self.fail(Status::unimplemented(
                 "response cardinality violation: the server sent more than one response message",
             )));
         }
-        let message = decode(first)?;
+        let message = decoded?;
         let (headers, trailers) = self.into_metadata();
         Ok(Response::new(headers, message, trailers))
     }
@@ -305,14 +326,34 @@ impl Drop for ResponseReader {
         // Dropping a response before its end cancels the call (RST_STREAM CANCEL).
         if !matches!(self.state, State::Done(_)) {
             if let Some(send) = &self.send {
-                reset(send, h2::Reason::CANCEL);
+                reset(send, h2::Reason::CANCEL, self.trace.as_ref());
             }
         }
     }
 }
 
-pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Status> {
-    T::decode(bytes).map_err(|err| Status::internal(format!("failed to decode response: {err}")))
+/// Decodes one response message; the trace, if on, sees the bytes and the decoded message.
+pub(crate) fn decode<T: prost::Message + Default + fmt::Debug>(
+    bytes: Bytes,
+    trace: Option<&CallTrace>,
+) -> Result<T, Status> {
+    let result = match trace {
+        None => T::decode(bytes),
+        Some(trace) => decode_traced(bytes, trace),
+    };
+    result.map_err(|err| Status::internal(format!("failed to decode response: {err}")))
+}
+
+/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
+#[cold]
+#[inline(never)]
+fn decode_traced<T: prost::Message + Default + fmt::Debug>(
+    bytes: Bytes,
+    trace: &CallTrace,
+) -> Result<T, prost::DecodeError> {
+    let result = T::decode(bytes.clone());
+    trace.received(&bytes, result.as_ref().ok().map(|m| m as &dyn fmt::Debug));
+    result
 }
 
 enum Head {
@@ -375,7 +416,7 @@ impl<T> fmt::Debug for Streaming<T> {
     }
 }
 
-impl<T: prost::Message + Default> Streaming<T> {
+impl<T: prost::Message + Default + fmt::Debug> Streaming<T> {
     pub(crate) fn new(reader: ResponseReader) -> Streaming<T> {
         Streaming { reader, _type: PhantomData }
     }
@@ -383,7 +424,7 @@ impl<T: prost::Message + Default> Streaming<T> {
     /// The next message, `Ok(None)` at an OK end, or the call's failure.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
         match self.reader.message().await? {
-            Some(bytes) => decode(bytes).map(Some),
+            Some(bytes) => decode(bytes, self.reader.trace.as_ref()).map(Some),
             None => Ok(None),
         }
     }

@@ -10,7 +10,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::authority::AuthorityFilter;
 use super::lifetime::{Calls, Lifetime, Verdict};
 use super::{ConnShared, ServerShared};
+use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
+
+fn go_away(trace: &Trace, direction: Direction, reason: h2::Reason) {
+    trace.connection(Side::Server, direction, Payload::GoAway { reason });
+}
 
 /// Serves every stream of one connection until the peer leaves or shutdown completes.
 ///
@@ -48,6 +53,7 @@ where
     let shared = Arc::new(ConnShared { server: server.clone(), peer });
     let calls = Arc::new(Calls::default());
     let mut lifetime = Lifetime::new(config.limits);
+    let trace = &server.config.trace;
     let mut drained = pin!(shutdown.drain.cancelled());
     let mut forced = pin!(shutdown.force.cancelled());
     let mut draining = false;
@@ -56,20 +62,24 @@ where
         if !draining && drained.as_mut().poll(cx).is_ready() {
             draining = true;
             conn.graceful_shutdown();
+            go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
         }
         if !forcing && forced.as_mut().poll(cx).is_ready() {
             forcing = true;
             conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+            go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
         }
         while let Some(verdict) = lifetime.poll(cx, &calls) {
             match verdict {
                 Verdict::Drain if !draining => {
                     draining = true;
                     conn.graceful_shutdown();
+                    go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
                 }
                 Verdict::Close if !forcing => {
                     forcing = true;
                     conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                    go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
                 }
                 _ => {}
             }
@@ -85,7 +95,14 @@ where
                 });
             }
             // A connection-level error (h2 already sent GOAWAY) or the end of the connection.
-            Poll::Ready(Some(Err(_))) | Poll::Ready(None) => return Poll::Ready(()),
+            Poll::Ready(Some(Err(err))) => {
+                if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
+                    let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
+                    go_away(trace, direction, reason);
+                }
+                return Poll::Ready(());
+            }
+            Poll::Ready(None) => return Poll::Ready(()),
             Poll::Pending => return Poll::Pending,
         }
     })

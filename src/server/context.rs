@@ -9,6 +9,7 @@ use crate::call::send::Outbox;
 use crate::cancel::Cancellation;
 use crate::metadata::Metadata;
 use crate::status::Status;
+use crate::trace::CallTrace;
 use crate::transport::Peer;
 
 /// Everything a handler may want to know about its call, and the ways to shape the response's
@@ -43,6 +44,8 @@ pub struct CallContext {
     pub(crate) cancellation: Cancellation,
     pub(crate) shutdown: CancellationToken,
     pub(crate) outbox: Arc<Outbox>,
+    /// The wire trace of this call; `None` when tracing is off.
+    pub(crate) trace: Option<CallTrace>,
 }
 
 impl CallContext {

@@ -46,6 +46,7 @@ pub use self::stream::{RequestStream, ResponseSink};
 use self::service::Router;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
+use crate::trace::Trace;
 use crate::transport::{Listener, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
@@ -63,6 +64,7 @@ pub(crate) struct ServerConfig {
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
     limits: lifetime::Limits,
+    pub(crate) trace: Trace,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +82,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
             limits: lifetime::Limits::default(),
+            trace: Trace::off(),
         }
     }
 }
@@ -310,6 +313,22 @@ impl Builder {
             }
             sets.push(set);
         }
+        self
+    }
+
+    /// The wire trace: each call's request headers, messages, response headers, trailers
+    /// and resets, and the connection's GOAWAY, as the server sees them (see [`trace`]).
+    /// Default: off, at no cost.
+    ///
+    /// ```
+    /// use h2grpc::trace::Trace;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.trace(Trace::from_env()); // H2GRPC_TRACE=1 writes the trace to stderr
+    /// ```
+    ///
+    /// [`trace`]: crate::trace
+    pub fn trace(&mut self, trace: Trace) -> &mut Self {
+        self.config.trace = trace;
         self
     }
 

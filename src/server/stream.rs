@@ -9,6 +9,7 @@ use crate::call::recv::MessageReader;
 use crate::call::send::Outbox;
 use crate::codec::encode_message;
 use crate::status::Status;
+use crate::trace::CallTrace;
 
 /// The client's messages, in order. Owned by one reader; ends with `Ok(None)` when the client
 /// half-closes.
@@ -24,6 +25,7 @@ use crate::status::Status;
 /// ```
 pub struct RequestStream<T> {
     reader: MessageReader,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -33,16 +35,16 @@ impl<T> fmt::Debug for RequestStream<T> {
     }
 }
 
-impl<T: prost::Message + Default> RequestStream<T> {
-    pub(crate) fn new(reader: MessageReader) -> RequestStream<T> {
-        RequestStream { reader, _type: PhantomData }
+impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
+    pub(crate) fn new(reader: MessageReader, trace: Option<CallTrace>) -> RequestStream<T> {
+        RequestStream { reader, trace, _type: PhantomData }
     }
 
     /// The next request; `Ok(None)` after the client's last one. A cancelled call, a message
     /// over the receive limit or a malformed message is an `Err` with the matching status.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
         match self.reader.message(super::call::status_from_h2).await? {
-            Some(bytes) => super::service::decode(bytes).map(Some),
+            Some(bytes) => super::service::decode(bytes, self.trace.as_ref()).map(Some),
             None => Ok(None),
         }
     }
@@ -65,6 +67,7 @@ impl<T: prost::Message + Default> RequestStream<T> {
 pub struct ResponseSink<T> {
     outbox: Arc<Outbox>,
     max_send_len: usize,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn(T)>,
 }
 
@@ -75,23 +78,57 @@ impl<T> fmt::Debug for ResponseSink<T> {
 }
 
 impl<T: prost::Message> ResponseSink<T> {
-    pub(crate) fn new(outbox: Arc<Outbox>, max_send_len: usize) -> ResponseSink<T> {
-        ResponseSink { outbox, max_send_len, _type: PhantomData }
+    pub(crate) fn new(
+        outbox: Arc<Outbox>,
+        max_send_len: usize,
+        trace: Option<CallTrace>,
+    ) -> ResponseSink<T> {
+        ResponseSink { outbox, max_send_len, trace, _type: PhantomData }
     }
 
     /// Queues one message for the client, waiting for room first.
-    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
+    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status>
+    where
+        T: fmt::Debug,
+    {
         let message = message.borrow();
         let max = self.max_send_len;
-        let mut encode = |buf: &mut bytes::BytesMut| encode_message(message, max, buf);
+        let trace = self.trace.as_ref();
+        let mut encode = |buf: &mut bytes::BytesMut| {
+            let start = buf.len();
+            let n = encode_message(message, max, buf)?;
+            if let Some(trace) = trace {
+                trace.sent(&buf[start..], Some(message));
+            }
+            Ok(n)
+        };
+        std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
+    }
+
+    /// [`send`](Self::send) for types that may lack `Debug`: the trace shows only the bytes.
+    pub(crate) async fn send_undebuggable(&mut self, message: &T) -> Result<(), Status> {
+        let max = self.max_send_len;
+        let trace = self.trace.as_ref();
+        let mut encode = |buf: &mut bytes::BytesMut| {
+            let start = buf.len();
+            let n = encode_message(message, max, buf)?;
+            if let Some(trace) = trace {
+                trace.sent(&buf[start..], None);
+            }
+            Ok(n)
+        };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
     }
 
     /// Queues an already framed message (5-byte prefix + body), as a broadcast encodes once
     /// for all its subscribers.
     pub(crate) async fn send_framed(&mut self, framed: &bytes::Bytes) -> Result<(), Status> {
+        let trace = self.trace.as_ref();
         let mut copy = |buf: &mut bytes::BytesMut| {
             buf.extend_from_slice(framed);
+            if let Some(trace) = trace {
+                trace.sent(framed, None);
+            }
             Ok(framed.len())
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await

@@ -23,3 +23,4 @@ mod sizes;
 mod smoke;
 mod socket;
 mod support;
+mod trace;
