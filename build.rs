@@ -17,7 +17,9 @@ fn main() -> std::io::Result<()> {
     let mut protos = Vec::new();
     find_protos(Path::new("proto"), &mut protos)?;
     protos.sort();
-    h2grpc_build::compile_protos(&protos, &["proto"])
+    // FILE_DESCRIPTOR_SET in each package with a service: the reflection tests and example
+    // serve them.
+    h2grpc_build::configure().file_descriptor_set(true).compile(&protos, &["proto"])
 }
 
 #[cfg(feature = "protos")]

@@ -1,8 +1,10 @@
 //! The README demo: a `helloworld.Greeter` server on a Unix socket in a temp dir, one call
 //! through the generated client, a clean shutdown.
 //!
-//! Run with `cargo run --example greeter`.
+//! Run with `cargo run --example greeter`; with `H2GRPC_TRACE=1`, both sides also print the
+//! wire trace of the call to stderr.
 
+use h2grpc::trace::Trace;
 use h2grpc::{CallContext, CallOptions, Channel, Server, Status};
 
 /// The code generated from `proto/helloworld.proto` by `build.rs`.
@@ -26,12 +28,17 @@ impl Greeter for MyGreeter {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let socket = dir.path().join("greeter.sock");
-    let server =
-        Server::builder().add_service(greeter_server::service(MyGreeter)).bind_unix(&socket)?;
+    let server = Server::builder()
+        .add_service(greeter_server::service(MyGreeter))
+        .trace(Trace::from_env()) // H2GRPC_TRACE=1: the wire trace on stderr
+        .bind_unix(&socket)?;
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
 
-    let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
+    let channel = Channel::builder(&format!("unix:{}", socket.display()))?
+        .trace(Trace::from_env())
+        .connect()
+        .await?;
     let client = GreeterClient::new(channel);
     let request = HelloRequest { name: "world".into() };
     let reply = client.say_hello(request, CallOptions::new()).await?;

@@ -8,12 +8,14 @@
 //! - `Squares`, the producer/consumer pattern: many tasks produce results into a bounded
 //!   channel, drained by the one task that writes the response stream.
 //!
-//! Run with `cargo run --example streaming`.
+//! Run with `cargo run --example streaming`; with `H2GRPC_TRACE=1`, both sides also print the
+//! wire trace of every call to stderr.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use h2grpc::server::{RequestStream, ResponseSink};
+use h2grpc::trace::Trace;
 use h2grpc::{CallContext, CallOptions, Channel, Server, Status};
 use tokio::sync::{mpsc, Notify};
 
@@ -119,11 +121,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ticks_cancelled = Arc::new(Notify::new());
     let service =
         example_service_server::service(Example { ticks_cancelled: ticks_cancelled.clone() });
-    let server = Server::builder().add_service(service).bind_unix(&socket)?;
+    // H2GRPC_TRACE=1 prints both sides' wire trace to stderr.
+    let server =
+        Server::builder().add_service(service).trace(Trace::from_env()).bind_unix(&socket)?;
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
-    let client =
-        ExampleServiceClient::new(Channel::connect(&format!("unix:{}", socket.display())).await?);
+    let client = ExampleServiceClient::new(
+        Channel::builder(&format!("unix:{}", socket.display()))?
+            .trace(Trace::from_env())
+            .connect()
+            .await?,
+    );
 
     // Unary.
     let square = client.square(Number { value: 12 }, CallOptions::new()).await?.into_inner();

@@ -53,9 +53,11 @@
 //! | | [`metadata`] | metadata keys, `-bin` values in base64, reserved `grpc-*` and HTTP/2 names; every header name the crate spells |
 //! | | [`timeout`] | the `grpc-timeout` grammar: parse, and encode the time remaining |
 //! | HTTP/2 call machinery (private) | `call` (`headers.rs`, `recv.rs`, `send.rs`) | request and response header blocks, `content-type: application/grpc`, `te: trailers`, `user-agent`; messages over `h2` streams under flow control |
-//! | server | [`server`] (`call.rs`, `service.rs`, `conn.rs`, `context.rs`, `stream.rs`, `intercept.rs`) | request checks in grpc-go's order (POST, content-type 415, routing `/package.Service/Method` split at the last `/` and case-sensitive, `grpc-encoding`, `grpc-timeout` and deadlines), interceptors, Trailers-Only replies, request cardinality, the response's encoding, cancellation on `RST_STREAM`, graceful shutdown with GOAWAY |
-//! | client | [`client`] (`call.rs`, `response.rs`, `channel.rs`, `options.rs`, `intercept.rs`) | the four call kinds; interceptors; `RST_STREAM(CANCEL)` on drop; response header and trailer checks, response cardinality; deadlines; `:authority`; reconnection and wait-for-ready |
+//! | server | [`server`] (`call.rs`, `service.rs`, `conn.rs`, `lifetime.rs`, `context.rs`, `stream.rs`, `intercept.rs`) | request checks in grpc-go's order (POST, content-type 415, routing `/package.Service/Method` split at the last `/` and case-sensitive, `grpc-encoding`, `grpc-timeout` and deadlines), interceptors, Trailers-Only replies, request cardinality, the response's encoding, cancellation on `RST_STREAM`, graceful shutdown with GOAWAY; connection idle and age limits (A9) |
+//! | client | [`client`] (`call.rs`, `response.rs`, `channel.rs`, `keepalive.rs`, `options.rs`, `intercept.rs`) | the four call kinds; interceptors; `RST_STREAM(CANCEL)` on drop; response header and trailer checks, response cardinality; deadlines; `:authority`; reconnection and wait-for-ready; keepalive PINGs and `too_many_pings` (A8) |
+//! | wire visibility | [`trace`] (`event.rs`, `sink.rs`, `call.rs`, `tap.rs`, `frames.rs`) | the call-level trace (headers, messages, trailers, resets, GOAWAY as each side sees them); a tap recording a connection's bytes; HTTP/2 frames and the gRPC messages in DATA frames, decoded from those bytes |
 //! | transport | [`transport`] | targets (`unix:`, `unix-abstract:`, `host:port`), Unix socket binding and stale-socket rules, peer credentials (`SO_PEERCRED`), TCP |
+//! | standard services | [`health`] (`grpc.health.v1`); `reflection` (`grpc.reflection.v1` and `v1alpha`, feature `reflection`): an index of the registered file descriptors | health statuses and Watch; reflection's one answer per request, NOT_FOUND on the stream, each dependency sent once per stream |
 //! | codegen | [`include_proto!`] and the hidden `__codegen` re-exports (`codegen.rs`); the generator itself is the `h2grpc-build` crate | what generated code may name; method paths and names come from `h2grpc-build` |
 //!
 //! # Features
@@ -71,6 +73,7 @@ pub mod metadata;
 pub mod server;
 pub mod status;
 pub mod timeout;
+pub mod trace;
 pub mod transport;
 
 mod call;
@@ -79,6 +82,8 @@ mod codegen;
 mod error;
 mod fuzzing;
 pub mod health;
+#[cfg(feature = "reflection")]
+pub mod reflection;
 
 #[doc(hidden)]
 pub use crate::codegen::__codegen;

@@ -1,33 +1,57 @@
 //! Code that the library itself ships generated (so that its users never run the generator)
-//! must match what h2grpc-build makes of its proto today. After an intended change:
+//! must match what h2grpc-build makes of its proto today, and so must the file descriptor sets
+//! it ships for server reflection. After an intended change:
 //! `H2GRPC_BLESS=1 cargo test --test generated`, then review the diff.
 
 use std::path::Path;
 
-fn check(proto: &str, package: &str, checked_in: &str) {
+/// Generates `proto` (package `package`) with descriptor sets, and compares the result with
+/// `dir/generated.rs` (unless `rust` is false: only the descriptor set is shipped) and
+/// `dir/<package>.bin`.
+fn check(proto: &str, package: &str, dir: &str, rust: bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().expect("temp dir");
     h2grpc_build::configure()
         .out_dir(out.path())
         .crate_path("crate")
         .emit_rerun_if_changed(false)
+        .file_descriptor_set(true)
         .compile(&[root.join("proto").join(proto)], &[root.join("proto")])
         .expect("compile");
-    let generated = std::fs::read_to_string(out.path().join(format!("{package}.rs"))).unwrap();
-    let path = root.join(checked_in);
-    if std::env::var_os("H2GRPC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &generated).expect("write");
-        return;
+    let mut pairs = vec![(format!("{package}.bin"), format!("{package}.bin"))];
+    if rust {
+        pairs.push((format!("{package}.rs"), "generated.rs".to_owned()));
     }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == generated,
-        "{} is stale: run `H2GRPC_BLESS=1 cargo test --test generated` and review the diff",
-        path.display()
-    );
+    for (made, shipped) in pairs {
+        let generated = std::fs::read(out.path().join(&made)).expect("generated file");
+        let path = root.join(dir).join(shipped);
+        if std::env::var_os("H2GRPC_BLESS").is_some_and(|v| v == "1") {
+            std::fs::write(&path, &generated).expect("write");
+            continue;
+        }
+        let current = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            current == generated,
+            "{} is stale: run `H2GRPC_BLESS=1 cargo test --test generated` and review the diff",
+            path.display()
+        );
+    }
 }
 
 #[test]
 fn the_health_service_code_is_what_the_generator_makes_of_health_proto() {
-    check("grpc/health/v1/health.proto", "grpc.health.v1", "src/health/generated.rs");
+    check("grpc/health/v1/health.proto", "grpc.health.v1", "src/health", true);
+}
+
+#[test]
+fn the_reflection_service_code_is_what_the_generator_makes_of_reflection_proto() {
+    check("grpc/reflection/v1/reflection.proto", "grpc.reflection.v1", "src/reflection", true);
+}
+
+#[test]
+fn the_v1alpha_reflection_descriptors_are_what_the_generator_makes_of_its_proto() {
+    // v1alpha is served with the v1 code (the two are the same on the wire); only its
+    // descriptors are shipped, for reflection to describe itself.
+    let proto = "grpc/reflection/v1alpha/reflection.proto";
+    check(proto, "grpc.reflection.v1alpha", "src/reflection", false);
 }

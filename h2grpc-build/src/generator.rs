@@ -67,6 +67,8 @@ pub(crate) struct Generator {
     pub(crate) build_server: bool,
     pub(crate) build_client: bool,
     pub(crate) crate_path: String,
+    /// Emit `FILE_DESCRIPTOR_SET` (the caller writes the `.bin` it includes).
+    pub(crate) file_descriptor_set: bool,
 }
 
 impl prost_build::ServiceGenerator for Generator {
@@ -78,6 +80,19 @@ impl prost_build::ServiceGenerator for Generator {
         if self.build_client {
             self.client(&service, buf);
         }
+    }
+
+    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+        if !self.file_descriptor_set {
+            return;
+        }
+        let file = crate::descriptors::file_name(package, "bin");
+        buf.push_str(
+            "/// This package's `.proto` files and every file they import, as an encoded\n",
+        );
+        buf.push_str("/// `google.protobuf.FileDescriptorSet`: for server reflection,\n");
+        buf.push_str("/// `Server::builder().add_reflection([FILE_DESCRIPTOR_SET])`.\n");
+        let _ = writeln!(buf, "pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(\"{file}\");");
     }
 }
 

@@ -38,9 +38,14 @@
 //! the client's own methods alone. Doc comments on services and methods are carried over.
 //! Generated code names the runtime only through `::h2grpc::__codegen`
 //! ([`Builder::crate_path`] changes the prefix).
+//!
+//! With [`Builder::file_descriptor_set`], each package with a service also gets
+//! `pub const FILE_DESCRIPTOR_SET: &[u8]`, its `.proto` files as an encoded
+//! `google.protobuf.FileDescriptorSet`, for h2grpc's server reflection.
 
 #![forbid(unsafe_code)]
 
+mod descriptors;
 mod generator;
 
 use std::fmt::Write as _;
@@ -109,6 +114,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     crate_path: String,
     emit_rerun_if_changed: bool,
+    file_descriptor_set: bool,
 }
 
 impl Default for Builder {
@@ -119,6 +125,7 @@ impl Default for Builder {
             out_dir: None,
             crate_path: "::h2grpc".to_owned(),
             emit_rerun_if_changed: true,
+            file_descriptor_set: false,
         }
     }
 }
@@ -181,6 +188,44 @@ impl Builder {
         self
     }
 
+    /// Whether each package that declares a service gets its file descriptors, for server
+    /// reflection. Default `false`.
+    ///
+    /// [`compile`](Self::compile) then writes `<package>.bin` next to `<package>.rs`: an
+    /// encoded `google.protobuf.FileDescriptorSet` with the package's `.proto` files and every
+    /// file they import (dependencies first; comments and source locations left out), and the
+    /// generated code gets
+    ///
+    /// ```text
+    /// pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("<package>.bin");
+    /// ```
+    ///
+    /// which a server hands to reflection in one line:
+    /// `Server::builder().add_reflection([helloworld::FILE_DESCRIPTOR_SET])` (h2grpc's
+    /// `reflection` feature). Only `compile` writes the files: a
+    /// [`service_generator`](Self::service_generator) never emits the constant.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(
+    ///     dir.path().join("ping.proto"),
+    ///     "syntax = \"proto3\"; package ping; message P {} service Pinger { rpc Ping(P) returns (P); }",
+    /// )?;
+    /// h2grpc_build::configure()
+    ///     .file_descriptor_set(true)
+    ///     .out_dir(dir.path())
+    ///     .emit_rerun_if_changed(false)
+    ///     .compile(&[dir.path().join("ping.proto")], &[dir.path()])?;
+    /// let code = std::fs::read_to_string(dir.path().join("ping.rs"))?;
+    /// assert!(code.contains("pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(\"ping.bin\");"));
+    /// assert!(dir.path().join("ping.bin").exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file_descriptor_set(&mut self, enable: bool) -> &mut Self {
+        self.file_descriptor_set = enable;
+        self
+    }
+
     /// The generator alone, for a `prost_build::Config` you drive yourself (extern paths,
     /// attributes, a file descriptor set from elsewhere).
     ///
@@ -196,11 +241,16 @@ impl Builder {
     /// }
     /// ```
     pub fn service_generator(&self) -> Box<dyn prost_build::ServiceGenerator> {
-        Box::new(generator::Generator {
+        Box::new(self.generator(false))
+    }
+
+    fn generator(&self, file_descriptor_set: bool) -> generator::Generator {
+        generator::Generator {
             build_server: self.build_server,
             build_client: self.build_client,
             crate_path: self.crate_path.clone(),
-        })
+            file_descriptor_set,
+        }
     }
 
     /// Parses `protos` with [`protox`] (imports are looked up in `includes`; the well-known
@@ -237,12 +287,23 @@ impl Builder {
                 }
             }
         }
+        let set = compiler.file_descriptor_set();
+        if self.file_descriptor_set {
+            let dir = match (&self.out_dir, std::env::var_os("OUT_DIR")) {
+                (Some(dir), _) => dir.clone(),
+                (None, Some(dir)) => PathBuf::from(dir),
+                (None, None) => {
+                    return Err(io::Error::other("OUT_DIR is not set: call out_dir(..)"));
+                }
+            };
+            descriptors::write(&set, &dir)?;
+        }
         let mut config = prost_build::Config::new();
-        config.service_generator(self.service_generator());
+        config.service_generator(Box::new(self.generator(self.file_descriptor_set)));
         if let Some(dir) = &self.out_dir {
             config.out_dir(dir);
         }
-        config.compile_fds(compiler.file_descriptor_set())
+        config.compile_fds(set)
     }
 }
 

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use crate::codec::compression::{decompress, Encoding, UnsupportedEncoding};
 use crate::codec::{DecodeError, Decoder, RawMessage};
 use crate::status::Status;
+use crate::trace::CallTrace;
 
 /// Whole messages out of a stream's DATA frames.
 ///
@@ -27,16 +28,19 @@ pub(crate) struct MessageReader {
     encoding: Result<Encoding, UnsupportedEncoding>,
     /// Whether the last message returned arrived compressed (Compressed-Flag 1).
     last_compressed: bool,
+    /// Reports the peer's RST_STREAM or GOAWAY when the stream fails.
+    trace: Option<CallTrace>,
 }
 
 impl MessageReader {
-    pub(crate) fn new(body: RecvStream, max_len: usize) -> MessageReader {
+    pub(crate) fn new(body: RecvStream, max_len: usize, trace: Option<CallTrace>) -> MessageReader {
         MessageReader {
             body,
             decoder: Decoder::with_max_len(max_len),
             data_done: false,
             encoding: Ok(Encoding::Identity),
             last_compressed: false,
+            trace,
         }
     }
 
@@ -94,7 +98,12 @@ impl MessageReader {
                     let _ = self.body.flow_control().release_capacity(chunk.len());
                     self.decoder.push(chunk);
                 }
-                Some(Err(err)) => return Poll::Ready(Err(on_error(&err))),
+                Some(Err(err)) => {
+                    if let Some(trace) = &self.trace {
+                        trace.h2_error(&err);
+                    }
+                    return Poll::Ready(Err(on_error(&err)));
+                }
                 None => self.data_done = true,
             }
         }
@@ -113,6 +122,10 @@ impl MessageReader {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<HeaderMap>, h2::Error>> {
-        self.body.poll_trailers(cx)
+        let result = ready!(self.body.poll_trailers(cx));
+        if let (Err(err), Some(trace)) = (&result, &self.trace) {
+            trace.h2_error(err);
+        }
+        Poll::Ready(result)
     }
 }

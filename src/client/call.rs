@@ -13,6 +13,7 @@ use h2::SendStream;
 use http::HeaderValue;
 
 use super::channel::Channel;
+use super::keepalive::ActiveCall;
 use super::options::CallOptions;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
@@ -22,6 +23,7 @@ use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
+use crate::trace::{CallTrace, Direction, Payload, Side};
 
 /// How many times a call the server provably never processed is sent again before its
 /// failure is reported.
@@ -34,18 +36,24 @@ impl Channel {
     }
 
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
-    /// headers with `grpc-timeout` computed from the time left now.
+    /// headers with `grpc-timeout` computed from the time left now. The [`ActiveCall`] counts
+    /// the call as in flight (for keepalive) until the response reader drops it.
     async fn start(
         &self,
         path: &str,
         options: &CallOptions,
         deadline: &mut Deadline,
-    ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+    ) -> Result<(ResponseFuture, SendStream<Bytes>, ActiveCall, Option<CallTrace>), Status> {
+        // Opening a stream rarely waits, so a task that opens calls in a loop (and cancels
+        // them) might never yield: h2's connection task would not run, and every stream's state
+        // would pile up until it does. Spending tokio's cooperative budget makes such a loop
+        // yield now and then, keeping memory flat.
+        tokio::task::consume_budget().await;
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
         loop {
-            let mut send =
+            let (mut send, active) =
                 deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
             let timeout = match options.deadline {
                 None => None,
@@ -62,8 +70,26 @@ impl Channel {
             };
             let encoding = self.send_encoding(options);
             let request = headers::request(uri.clone(), timeout, encoding, &options.metadata);
+            let trace = &self.inner.config.trace;
+            // Copied only when tracing, as `send_request` takes the request; boxed, so that
+            // the untraced future carries one word for it.
+            let traced = trace.is_on().then(|| {
+                Box::new((
+                    request.method().clone(),
+                    request.uri().clone(),
+                    request.headers().clone(),
+                ))
+            });
             match send.send_request(request, false) {
-                Ok(opened) => return Ok(opened),
+                Ok((response, stream)) => {
+                    let trace = trace.call(Side::Client, || response.stream_id().into());
+                    if let (Some(trace), Some(traced)) = (&trace, &traced) {
+                        let (method, uri, headers) = &**traced;
+                        let payload = Payload::RequestHeaders { method, uri, headers };
+                        trace.emit(Direction::Send, payload);
+                    }
+                    return Ok((response, stream, active, trace));
+                }
                 // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
                 Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
                 Err(err) => return Err(status_from_h2(&err)),
@@ -89,8 +115,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<Response<Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let options = self.inner.config.interceptors.run(path, options)?;
         let mut body = BytesMut::new();
@@ -106,7 +132,11 @@ impl Channel {
         let mut retries = UNPROCESSED_RETRIES;
         loop {
             let mut deadline = Deadline::new(options.deadline);
-            let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+            let (response, mut stream, active, trace) =
+                self.start(path, &options, &mut deadline).await?;
+            if let Some(trace) = &trace {
+                trace.sent(&body, Some(request));
+            }
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -119,7 +149,7 @@ impl Channel {
                 // the response; read that.
                 Err(_) => {}
             }
-            let mut reader = ResponseReader::new(response, None, deadline, max_recv);
+            let mut reader = ResponseReader::new(response, None, deadline, max_recv, active, trace);
             if let Err(status) = reader.headers().await {
                 if reader.unprocessed() && retries > 0 {
                     retries -= 1;
@@ -141,8 +171,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<Streaming<Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let options = self.inner.config.interceptors.run(path, options)?;
         let mut body = BytesMut::new();
@@ -150,7 +180,11 @@ impl Channel {
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
         encode_compressed(request, encoding, max_send, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, mut stream, active, trace) =
+            self.start(path, &options, &mut deadline).await?;
+        if let Some(trace) = &trace {
+            trace.sent(&body, Some(request));
+        }
         // A failure here means the stream is already over: the server ended the call early
         // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
         // as an "inactive stream". The call's real status is in the response; read that.
@@ -161,6 +195,8 @@ impl Channel {
             Some(send),
             deadline,
             self.inner.config.max_recv_message_len,
+            active,
+            trace,
         );
         Ok(Streaming::new(reader))
     }
@@ -173,8 +209,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<ClientStreamingCall<Req, Resp>, Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (sink, reader) = self.open_streams(path, options).await?;
         Ok(ClientStreamingCall { sink, reader, _type: PhantomData })
@@ -188,8 +224,8 @@ impl Channel {
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (sink, reader) = self.open_streams(path, options).await?;
         Ok((sink, Streaming::new(reader)))
@@ -202,7 +238,7 @@ impl Channel {
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let options = self.inner.config.interceptors.run(path, options)?;
         let mut deadline = Deadline::new(options.deadline);
-        let (response, stream) = self.start(path, &options, &mut deadline).await?;
+        let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
@@ -212,10 +248,11 @@ impl Channel {
             encoding: self.send_encoding(&options),
             closed: None,
             deadline: Deadline::new(options.deadline),
+            trace: trace.clone(),
             _type: PhantomData,
         };
-        let reader =
-            ResponseReader::new(response, Some(send), deadline, config.max_recv_message_len);
+        let max_recv = config.max_recv_message_len;
+        let reader = ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
         Ok((sink, reader))
     }
 }
@@ -233,6 +270,7 @@ pub struct RequestSink<T> {
     encoding: Encoding,
     closed: Option<Status>,
     deadline: Deadline,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn(T)>,
 }
 
@@ -242,7 +280,7 @@ impl<T> fmt::Debug for RequestSink<T> {
     }
 }
 
-impl<T: prost::Message> RequestSink<T> {
+impl<T: prost::Message + fmt::Debug> RequestSink<T> {
     /// Sends one message and waits until it is handed to the connection.
     pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
         self.feed(message).await?;
@@ -272,7 +310,11 @@ impl<T: prost::Message> RequestSink<T> {
         if self.buf.len() >= COALESCE_BYTES {
             self.flush().await?;
         }
+        let start = self.buf.len();
         encode_compressed(message, encoding, self.max_send_len, &mut self.buf)?;
+        if let Some(trace) = &self.trace {
+            trace.sent(&self.buf[start..], Some(message));
+        }
         Ok(())
     }
 
@@ -346,7 +388,7 @@ impl<T: prost::Message> RequestSink<T> {
     fn fail(&mut self, status: Status) -> Status {
         let status = self.deadline.adjust(status);
         if self.closed.is_none() {
-            reset(&self.send, h2::Reason::CANCEL);
+            reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
         }
         self.buf.clear();
         self.closed = Some(status.clone());
@@ -380,7 +422,11 @@ impl<Req, Resp> fmt::Debug for ClientStreamingCall<Req, Resp> {
     }
 }
 
-impl<Req: prost::Message, Resp: prost::Message + Default> ClientStreamingCall<Req, Resp> {
+impl<Req, Resp> ClientStreamingCall<Req, Resp>
+where
+    Req: prost::Message + fmt::Debug,
+    Resp: prost::Message + Default + fmt::Debug,
+{
     /// Sends one request.
     pub async fn send(&mut self, message: impl Borrow<Req>) -> Result<(), Status> {
         self.sink.send(message).await

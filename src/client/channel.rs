@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::intercept::Interceptors;
+use super::keepalive::{self, ActiveCall, Calls, KeepaliveShared, Watched};
 use super::CallOptions;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
+use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Target;
 
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`].
@@ -32,6 +35,10 @@ pub(crate) struct ClientConfig {
     pub(crate) send_compression: Encoding,
     /// Run on every call's options, in order (see [`ChannelBuilder::intercept`]).
     pub(crate) interceptors: Interceptors,
+    keepalive_interval: Option<Duration>,
+    keepalive_timeout: Duration,
+    keepalive_while_idle: bool,
+    pub(crate) trace: Trace,
 }
 
 impl Default for ClientConfig {
@@ -49,6 +56,10 @@ impl Default for ClientConfig {
             backoff_max: Duration::from_secs(5),
             send_compression: Encoding::Identity,
             interceptors: Interceptors::default(),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            keepalive_while_idle: false,
+            trace: Trace::off(),
         }
     }
 }
@@ -164,6 +175,59 @@ impl ChannelBuilder {
         self
     }
 
+    /// Keepalive: after this long without reading anything from the server, send an HTTP/2
+    /// PING; if no answer comes within [`keepalive_timeout`](Self::keepalive_timeout), the
+    /// connection is closed, every call on it fails with UNAVAILABLE, and the next call
+    /// reconnects. This is how a dead server (a frozen process, a peer gone without closing
+    /// the socket) is noticed while calls wait for it. Default: off, as in every gRPC
+    /// implementation.
+    ///
+    /// PINGs go out only while calls are in flight, unless
+    /// [`keepalive_while_idle`](Self::keepalive_while_idle). gRFC A8 sets the smallest sensible
+    /// interval at **10 s**, and servers enforce their own minimum (grpc-go's default: 5 min
+    /// without calls) by closing the connection with GOAWAY `too_many_pings`; when that
+    /// happens, the channel doubles its interval for later connections. Shorter intervals are
+    /// taken as given, not raised to 10 s: on a Unix socket to a server you run yourself,
+    /// detecting a hung peer within a second can be what you want.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::client::Channel::builder("unix:/run/app.sock")?;
+    /// builder.keepalive_interval(Duration::from_secs(30)); // or Some(..), or None for off
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn keepalive_interval(&mut self, interval: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.keepalive_interval = interval.into();
+        self
+    }
+
+    setter! {
+        /// How long to wait for the answer to a keepalive PING before the connection is
+        /// declared dead. Default 20 s (gRPC's default).
+        keepalive_timeout: Duration
+    }
+    setter! {
+        /// Whether keepalive PINGs go out even when no call is in flight (gRPC's
+        /// KEEPALIVE_WITHOUT_CALLS / `permit_without_stream`), to notice a dead server before
+        /// the next call is made. Default `false`; servers may count such PINGs as abuse.
+        keepalive_while_idle: bool
+    }
+
+    /// The wire trace: each call's request headers, messages, response headers, trailers
+    /// and resets, as the client sees them (see [`trace`](crate::trace)). Default: off, at no
+    /// cost.
+    ///
+    /// ```
+    /// use h2grpc::{trace::Trace, Channel};
+    /// let mut builder = Channel::builder("unix:/run/app.sock")?;
+    /// builder.trace(Trace::from_env()); // H2GRPC_TRACE=1 writes the trace to stderr
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn trace(&mut self, trace: Trace) -> &mut Self {
+        self.config.trace = trace;
+        self
+    }
+
     /// Connects now; fails if the server cannot be reached.
     pub async fn connect(&self) -> Result<Channel, Error> {
         let channel = self.connect_lazy();
@@ -172,8 +236,46 @@ impl ChannelBuilder {
         Ok(channel)
     }
 
+    /// A channel over `io`, a stream connected by other means: a socket pair, an in-memory
+    /// `tokio::io::duplex`, an inherited descriptor, a [`Tap`](crate::trace::Tap) around a
+    /// socket. The HTTP/2 handshake happens now, within
+    /// [`connect_timeout`](Self::connect_timeout).
+    ///
+    /// The builder's target is never dialled: it names the channel and gives `:authority`.
+    /// Once `io` closes, calls fail with UNAVAILABLE, as there is nothing to reconnect to.
+    ///
+    /// ```
+    /// use h2grpc::{Channel, Peer, Server, Service, Status};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let echo = Service::new("echo.v1.Echo")
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+    /// let server = Server::builder().add_service(echo).build_unbound();
+    /// let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    /// tokio::spawn(server.serve_connection(server_io, Peer::Unknown));
+    ///
+    /// let channel = Channel::builder("unix:/in-memory")?.connect_with_io(client_io).await?;
+    /// let options = h2grpc::CallOptions::new();
+    /// let reply: String = channel.unary("/echo.v1.Echo/Say", &"hi".to_string(), options).await?.into_inner();
+    /// assert_eq!(reply, "hi");
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with_io<IO>(&self, io: IO) -> Result<Channel, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let channel = self.channel(false);
+        let conn = channel.inner.with_connect_timeout(channel.inner.handshake(io)).await?;
+        channel.inner.install(conn);
+        Ok(channel)
+    }
+
     /// A channel that connects on its first call.
     pub fn connect_lazy(&self) -> Channel {
+        self.channel(true)
+    }
+
+    fn channel(&self, dial: bool) -> Channel {
         let authority = self.target.authority();
         // Target::authority is `localhost` or `host:port`, both valid authorities.
         let authority = Authority::try_from(authority.as_str())
@@ -185,6 +287,12 @@ impl ChannelBuilder {
                 config: self.config.clone(),
                 conn: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(Backoff::default()),
+                keepalive: Arc::new(KeepaliveShared::new(
+                    self.config.keepalive_interval,
+                    self.config.keepalive_timeout,
+                    self.config.keepalive_while_idle,
+                )),
+                dial,
             }),
         }
     }
@@ -216,12 +324,18 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     conn: Mutex<Option<Conn>>,
     connecting: tokio::sync::Mutex<Backoff>,
+    keepalive: Arc<KeepaliveShared>,
+    /// Whether a lost connection is replaced by dialling the target; false for a channel
+    /// made over a given stream.
+    dial: bool,
 }
 
 #[derive(Clone)]
 struct Conn {
     send: SendRequest<Bytes>,
     closed: Arc<AtomicBool>,
+    /// The calls in flight, counted only when keepalive needs to know.
+    calls: Option<Arc<Calls>>,
 }
 
 #[derive(Default)]
@@ -277,7 +391,8 @@ impl From<Target> for ChannelBuilder {
 }
 
 impl Inner {
-    /// A ready sender on a live connection: the current one, or a new one.
+    /// A ready sender on a live connection: the current one, or a new one, and the guard that
+    /// counts the call as in flight on it until the call drops it.
     ///
     /// A connection that failed `ready()` was never used by this call, so retrying on a fresh
     /// connection is safe (PROTOCOL-HTTP2.md: only provably unprocessed calls are retried).
@@ -285,11 +400,12 @@ impl Inner {
         &self,
         wait_for_ready: bool,
         deadline: Option<Instant>,
-    ) -> Result<SendRequest<Bytes>, Status> {
+    ) -> Result<(SendRequest<Bytes>, ActiveCall), Status> {
         for _ in 0..3 {
             let conn = self.connection(wait_for_ready, deadline).await?;
+            let active = conn.calls.as_ref().map(Calls::enter).unwrap_or_default();
             match conn.send.clone().ready().await {
-                Ok(send) => return Ok(send),
+                Ok(send) => return Ok((send, active)),
                 Err(_) => self.forget(&conn),
             }
         }
@@ -306,6 +422,12 @@ impl Inner {
     ) -> Result<Conn, Status> {
         if let Some(conn) = self.current() {
             return Ok(conn);
+        }
+        if !self.dial {
+            return Err(Status::unavailable(
+                "the connection this channel was given has closed; a channel made with \
+                 connect_with_io cannot reconnect",
+            ));
         }
         loop {
             let mut backoff = self.connecting.lock().await;
@@ -371,42 +493,73 @@ impl Inner {
     }
 
     async fn establish(&self) -> Result<Conn, Error> {
-        let attempt = async {
+        self.with_connect_timeout(async {
             let io = crate::transport::connect(&self.target).await?;
-            let mut builder = h2::client::Builder::new();
-            builder
-                .initial_window_size(self.config.initial_stream_window_size)
-                .initial_connection_window_size(self.config.initial_connection_window_size)
-                .max_frame_size(self.config.max_frame_size)
-                .max_header_list_size(self.config.max_header_list_size)
-                .max_send_buffer_size(self.config.max_send_buffer_size)
-                .enable_push(false);
-            let handshake_failed = |err| {
-                Error::with_source(
-                    ErrorKind::Handshake,
-                    format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
-                    err,
-                )
-            };
-            let (send, mut connection) =
-                builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
-            let ping_pong = connection.ping_pong();
-            let closed = Arc::new(AtomicBool::new(false));
-            let flag = closed.clone();
-            tokio::spawn(async move {
-                let _ = connection.await;
-                flag.store(true, Ordering::Release);
-            });
-            // h2's handshake only writes our preface. Until the server's SETTINGS arrive, h2
-            // assumes no stream limit, and calls over the server's MAX_CONCURRENT_STREAMS would
-            // be refused (REFUSED_STREAM) instead of queued. The server sends its SETTINGS
-            // before it answers our PING, so once the PONG is back the limits are known (as
-            // grpc-go waits for the server's SETTINGS before a connection is ready).
-            if let Some(mut ping_pong) = ping_pong {
-                ping_pong.ping(h2::Ping::opaque()).await.map_err(handshake_failed)?;
-            }
-            Ok(Conn { send, closed })
+            self.handshake(io).await
+        })
+        .await
+    }
+
+    /// The HTTP/2 handshake over `io`, and the task that drives the connection (and its
+    /// keepalive PINGs, when configured).
+    async fn handshake<IO>(&self, io: IO) -> Result<Conn, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut builder = h2::client::Builder::new();
+        builder
+            .initial_window_size(self.config.initial_stream_window_size)
+            .initial_connection_window_size(self.config.initial_connection_window_size)
+            .max_frame_size(self.config.max_frame_size)
+            .max_header_list_size(self.config.max_header_list_size)
+            .max_send_buffer_size(self.config.max_send_buffer_size)
+            .enable_push(false);
+        let handshake_failed = |err| {
+            Error::with_source(
+                ErrorKind::Handshake,
+                format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
+                err,
+            )
         };
+        let keepalive = self.keepalive.for_connection();
+        let io = match &keepalive {
+            Some(keepalive) => keepalive.watch(io),
+            None => Watched::plain(io),
+        };
+        let (send, mut connection) =
+            builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
+        let mut ping_pong = connection.ping_pong();
+        // h2's handshake only writes our preface: wait for the server's SETTINGS.
+        match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = format!("{} closed the connection during the handshake", self.target);
+                return Err(Error::new(ErrorKind::Handshake, message));
+            }
+            Err(err) => return Err(handshake_failed(err)),
+        }
+        let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
+        let closed = Arc::new(AtomicBool::new(false));
+        let flag = closed.clone();
+        let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
+        let trace = self.config.trace.clone();
+        tokio::spawn(async move {
+            if let Err(err) = keepalive::drive(connection, ping_pong, keepalive).await {
+                if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
+                    let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
+                    trace.connection(Side::Client, direction, Payload::GoAway { reason });
+                }
+            }
+            flag.store(true, Ordering::Release);
+        });
+        Ok(Conn { send, closed, calls })
+    }
+
+    /// Runs one connection attempt within `connect_timeout`.
+    async fn with_connect_timeout(
+        &self,
+        attempt: impl std::future::Future<Output = Result<Conn, Error>>,
+    ) -> Result<Conn, Error> {
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(

@@ -16,6 +16,7 @@
 mod call;
 mod channel;
 mod intercept;
+mod keepalive;
 mod options;
 mod response;
 

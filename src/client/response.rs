@@ -12,11 +12,13 @@ use bytes::Bytes;
 use h2::client::ResponseFuture;
 use h2::{RecvStream, SendStream};
 
+use super::keepalive::ActiveCall;
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::codec::compression::{parse_grpc_encoding, Encoding, UnsupportedEncoding};
 use crate::metadata::{Metadata, GRPC_ENCODING};
 use crate::status::Status;
+use crate::trace::{CallTrace, Direction, Payload};
 
 /// A unary or client-streaming call's result: the message with its headers and trailers.
 ///
@@ -78,7 +80,10 @@ impl<T> Response<T> {
 /// The request stream handle shared with the response side, so either may reset the stream.
 pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
 
-pub(crate) fn reset(send: &SharedSend, reason: h2::Reason) {
+pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: Option<&CallTrace>) {
+    if let Some(trace) = trace {
+        trace.reset_sent(reason);
+    }
     send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
 }
 
@@ -160,6 +165,9 @@ pub(crate) struct ResponseReader {
     unprocessed: bool,
     /// The last message returned arrived compressed.
     last_compressed: bool,
+    /// Counts the call as in flight on its connection, for keepalive, while the reader lives.
+    _active: ActiveCall,
+    pub(crate) trace: Option<CallTrace>,
 }
 
 impl ResponseReader {
@@ -168,6 +176,8 @@ impl ResponseReader {
         send: Option<SharedSend>,
         deadline: Deadline,
         max_recv: usize,
+        active: ActiveCall,
+        trace: Option<CallTrace>,
     ) -> ResponseReader {
         ResponseReader {
             state: State::Waiting(response),
@@ -178,6 +188,8 @@ impl ResponseReader {
             max_recv,
             unprocessed: false,
             last_compressed: false,
+            _active: active,
+            trace,
         }
     }
 
@@ -192,7 +204,7 @@ impl ResponseReader {
         let status = self.deadline.adjust(status);
         if !matches!(self.state, State::Done(_)) {
             if let Some(send) = &self.send {
-                reset(send, h2::Reason::CANCEL);
+                reset(send, h2::Reason::CANCEL, self.trace.as_ref());
             }
         }
         self.state = State::Done(Some(status.clone()));
@@ -217,15 +229,23 @@ impl ResponseReader {
         let response = match self.deadline.run(response).await {
             Ok(Ok(response)) => response,
             Ok(Err(err)) => {
+                if let Some(trace) = &self.trace {
+                    trace.h2_error(&err);
+                }
                 self.unprocessed = is_unprocessed(&err);
                 return Err(self.fail(status_from_h2(&err)));
             }
             Err(deadline) => return Err(self.fail(deadline)),
         };
+        if let Some(trace) = &self.trace {
+            let (status, headers) = (response.status(), response.headers());
+            let end_stream = response.body().is_end_stream();
+            trace.emit(Direction::Recv, Payload::ResponseHeaders { status, headers, end_stream });
+        }
         match head(response) {
             Ok(Head::Body(headers, body, encoding)) => {
                 self.headers = Some(headers);
-                let mut reader = MessageReader::new(body, self.max_recv);
+                let mut reader = MessageReader::new(body, self.max_recv, self.trace.clone());
                 reader.set_encoding(encoding);
                 self.state = State::Reading(reader);
                 Ok(())
@@ -267,6 +287,9 @@ impl ResponseReader {
         let trailers = std::future::poll_fn(|cx| reader.poll_trailers(cx));
         let status = match self.deadline.run(trailers).await {
             Ok(Ok(Some(trailers))) => {
+                if let Some(trace) = &self.trace {
+                    trace.emit(Direction::Recv, Payload::Trailers { headers: &trailers });
+                }
                 let status = Status::from_headers(&trailers).unwrap_or_else(|| {
                     Status::unknown("the server's trailers carry no grpc-status")
                 });
@@ -295,7 +318,7 @@ impl ResponseReader {
     }
 
     /// Reads a single response message and the OK status after it.
-    pub(crate) async fn single<T: prost::Message + Default>(
+    pub(crate) async fn single<T: prost::Message + Default + std::fmt::Debug>(
         mut self,
     ) -> Result<Response<T>, Status> {
         let Some(first) = self.message().await? else {
@@ -304,12 +327,14 @@ impl ResponseReader {
             ));
         };
         let compressed = self.last_compressed;
+        // Decoded (and traced) now, in wire order; a second message still fails first.
+        let decoded = decode(first, compressed, self.trace.as_ref());
         if self.message().await?.is_some() {
             return Err(self.fail(Status::unimplemented(
                 "response cardinality violation: the server sent more than one response message",
             )));
         }
-        let message = decode(first)?;
+        let message = decoded?;
         let (headers, trailers) = self.into_metadata();
         Ok(Response { compressed, ..Response::new(headers, message, trailers) })
     }
@@ -320,14 +345,36 @@ impl Drop for ResponseReader {
         // Dropping a response before its end cancels the call (RST_STREAM CANCEL).
         if !matches!(self.state, State::Done(_)) {
             if let Some(send) = &self.send {
-                reset(send, h2::Reason::CANCEL);
+                reset(send, h2::Reason::CANCEL, self.trace.as_ref());
             }
         }
     }
 }
 
-pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Status> {
-    T::decode(bytes).map_err(|err| Status::internal(format!("failed to decode response: {err}")))
+/// Decodes one response message; the trace, if on, sees the bytes and the decoded message.
+pub(crate) fn decode<T: prost::Message + Default + fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: Option<&CallTrace>,
+) -> Result<T, Status> {
+    let result = match trace {
+        None => T::decode(bytes),
+        Some(trace) => decode_traced(bytes, compressed, trace),
+    };
+    result.map_err(|err| Status::internal(format!("failed to decode response: {err}")))
+}
+
+/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
+#[cold]
+#[inline(never)]
+fn decode_traced<T: prost::Message + Default + fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: &CallTrace,
+) -> Result<T, prost::DecodeError> {
+    let result = T::decode(bytes.clone());
+    trace.received(compressed, &bytes, result.as_ref().ok().map(|m| m as &dyn fmt::Debug));
+    result
 }
 
 enum Head {
@@ -393,7 +440,7 @@ impl<T> fmt::Debug for Streaming<T> {
     }
 }
 
-impl<T: prost::Message + Default> Streaming<T> {
+impl<T: prost::Message + Default + fmt::Debug> Streaming<T> {
     pub(crate) fn new(reader: ResponseReader) -> Streaming<T> {
         Streaming { reader, _type: PhantomData }
     }
@@ -401,7 +448,9 @@ impl<T: prost::Message + Default> Streaming<T> {
     /// The next message, `Ok(None)` at an OK end, or the call's failure.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
         match self.reader.message().await? {
-            Some(bytes) => decode(bytes).map(Some),
+            Some(bytes) => {
+                decode(bytes, self.reader.last_compressed, self.reader.trace.as_ref()).map(Some)
+            }
             None => Ok(None),
         }
     }

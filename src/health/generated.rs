@@ -217,3 +217,7 @@ pub mod health_client {
         }
     }
 }
+/// This package's `.proto` files and every file they import, as an encoded
+/// `google.protobuf.FileDescriptorSet`: for server reflection,
+/// `Server::builder().add_reflection([FILE_DESCRIPTOR_SET])`.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("grpc.health.v1.bin");

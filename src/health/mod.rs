@@ -35,6 +35,7 @@ pub use self::generated::health_check_response::ServingStatus;
 pub use self::generated::health_client::HealthClient;
 pub use self::generated::{
     health_server, HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse,
+    FILE_DESCRIPTOR_SET,
 };
 use crate::server::{Broadcast, CallContext, ResponseSink, Service, SlowSubscriber};
 use crate::status::Status;

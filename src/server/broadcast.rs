@@ -278,7 +278,7 @@ impl<T: prost::Message + Send + Sync + 'static> Subscription<T> {
                 }
                 Some(Err(missed)) => {
                     if let Some(notice) = on_missed(missed) {
-                        sink.send(notice).await?;
+                        sink.send_undebuggable(&notice).await?;
                     }
                 }
             }

@@ -25,6 +25,7 @@ use crate::codec::compression::{parse_grpc_encoding, AcceptEncoding, Encoding, A
 use crate::metadata::{Metadata, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT};
 use crate::status::Status;
 use crate::timeout::parse_grpc_timeout;
+use crate::trace::{CallTrace, Direction, Payload, Preformatted, Side};
 
 /// The server's reading of an `h2` failure on a call's stream: the client reset it, or the
 /// connection failed. Either way the call is over for the client; the server-side status is
@@ -50,6 +51,11 @@ pub(crate) async fn serve(
     let _live = LiveCall::enter(&conn.server.live_calls);
     let (parts, body) = request.into_parts();
     let server = &conn.server;
+    let trace = server.config.trace.call(Side::Server, || respond.stream_id().into());
+    if let Some(trace) = &trace {
+        let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+        trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
+    }
     let call = match accept(&parts, &server.router) {
         Ok(call) => call,
         Err((http_status, status)) => {
@@ -61,6 +67,7 @@ pub(crate) async fn serve(
             {
                 response.headers_mut().insert(GRPC_ACCEPT_ENCODING, ACCEPT_ENCODING);
             }
+            trace_head(&trace, &response, true);
             let _ = respond.send_response(response, true);
             return;
         }
@@ -70,10 +77,9 @@ pub(crate) async fn serve(
         Ok(metadata) => metadata,
         Err(err) => {
             let status = Status::from(err);
-            let _ = respond.send_response(
-                headers::trailers_only(StatusCode::BAD_REQUEST, &status, None),
-                true,
-            );
+            let response = headers::trailers_only(StatusCode::BAD_REQUEST, &status, None);
+            trace_head(&trace, &response, true);
+            let _ = respond.send_response(response, true);
             return;
         }
     };
@@ -90,16 +96,17 @@ pub(crate) async fn serve(
         shutdown: server.shutdown.drain.clone(),
         outbox: outbox.clone(),
         request_compressed: false,
+        trace: trace.clone(),
     };
     let mut responder = Responder::Pending(respond);
     // Interceptors: the server's, then the service's. A refusal is the call's status,
     // Trailers-Only with whatever metadata they set; the handler never runs.
     if let Err(status) = server.interceptors.run(&ctx).and_then(|()| service.interceptors.run(&ctx))
     {
-        responder.finish(&outbox, None, &status);
+        responder.finish(&outbox, None, &status, &trace);
         return;
     }
-    let mut reader = MessageReader::new(body, server.config.max_recv_message_len);
+    let mut reader = MessageReader::new(body, server.config.max_recv_message_len, trace.clone());
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
@@ -110,6 +117,7 @@ pub(crate) async fn serve(
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
         finished: false,
+        trace,
     }
     .await
 }
@@ -127,6 +135,14 @@ impl LiveCall {
 impl Drop for LiveCall {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Reports response headers, or a Trailers-Only response when `end_stream`.
+fn trace_head(trace: &Option<CallTrace>, response: &http::Response<()>, end_stream: bool) {
+    if let Some(trace) = trace {
+        let (status, headers) = (response.status(), response.headers());
+        trace.emit(Direction::Send, Payload::ResponseHeaders { status, headers, end_stream });
     }
 }
 
@@ -263,11 +279,16 @@ impl Responder {
         }
     }
 
-    fn open(&mut self, state: &mut OutboxState) -> Result<&mut SendStream<Bytes>, h2::Error> {
+    fn open(
+        &mut self,
+        state: &mut OutboxState,
+        trace: &Option<CallTrace>,
+    ) -> Result<&mut SendStream<Bytes>, h2::Error> {
         if let Responder::Pending(respond) = self {
             let metadata = state.take_headers();
             let encoding = state.freeze_encoding();
             let response = headers::response(encoding, metadata.as_ref());
+            trace_head(trace, &response, false);
             let stream = respond.send_response(response, false)?;
             *self = Responder::Open(stream);
         }
@@ -279,7 +300,12 @@ impl Responder {
     }
 
     /// Moves queued messages into h2, as much as flow control allows now.
-    fn poll_flush(&mut self, cx: &mut Context<'_>, outbox: &Outbox) -> Poll<Result<(), h2::Error>> {
+    fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        outbox: &Outbox,
+        trace: &Option<CallTrace>,
+    ) -> Poll<Result<(), h2::Error>> {
         loop {
             let mut state = outbox.lock();
             state.set_driver_waker(cx.waker());
@@ -287,7 +313,7 @@ impl Responder {
             if pending == 0 {
                 return Poll::Ready(Ok(()));
             }
-            let stream = self.open(&mut state)?;
+            let stream = self.open(&mut state, trace)?;
             stream.reserve_capacity(pending);
             let capacity = stream.capacity();
             if capacity == 0 {
@@ -308,7 +334,13 @@ impl Responder {
 
     /// Ends the response with `status`: Trailers-Only if nothing was sent, else the remaining
     /// messages and then trailers. Later writes to the sink fail.
-    fn finish(&mut self, outbox: &Outbox, unary: Option<Bytes>, status: &Status) {
+    fn finish(
+        &mut self,
+        outbox: &Outbox,
+        unary: Option<(Bytes, Option<String>)>,
+        status: &Status,
+        trace: &Option<CallTrace>,
+    ) {
         let mut state = outbox.lock();
         let trailers = std::mem::take(&mut state.trailers);
         let rest = state.take(usize::MAX);
@@ -320,17 +352,26 @@ impl Responder {
                 let mut response =
                     headers::trailers_only(StatusCode::OK, status, headers_md.as_ref());
                 trailers.extend_into(response.headers_mut());
+                trace_head(trace, &response, true);
                 respond.send_response(response, true).map(drop)
             }
             mut open => {
-                let sent = open.open(&mut state).and_then(|stream| {
+                let sent = open.open(&mut state, trace).and_then(|stream| {
                     if !rest.is_empty() {
                         stream.send_data(rest, false)?;
                     }
-                    if let Some(body) = unary {
+                    if let Some((body, shown)) = unary {
+                        if let Some(trace) = trace {
+                            let shown = shown.as_deref().map(Preformatted);
+                            trace.sent(&body, shown.as_ref().map(|s| s as &dyn std::fmt::Debug));
+                        }
                         stream.send_data(body, false)?;
                     }
-                    stream.send_trailers(headers::trailers(status, Some(&trailers)))
+                    let trailers = headers::trailers(status, Some(&trailers));
+                    if let Some(trace) = trace {
+                        trace.emit(Direction::Send, Payload::Trailers { headers: &trailers });
+                    }
+                    stream.send_trailers(trailers)
                 });
                 sent
             }
@@ -349,6 +390,7 @@ struct Driver {
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The response is complete (or reset); the handler may still be running.
     finished: bool,
+    trace: Option<CallTrace>,
 }
 
 impl Driver {
@@ -361,7 +403,7 @@ impl Driver {
         // reading opens its window (h2 buffers whatever `send_data` gets, past the window).
         self.outbox.close(status.clone());
         if send {
-            self.responder.finish(&self.outbox, None, &status);
+            self.responder.finish(&self.outbox, None, &status, &self.trace);
         } else {
             self.responder = Responder::Done;
         }
@@ -377,6 +419,12 @@ impl Future for Driver {
         let this = &mut *self;
         if !this.finished {
             if let Poll::Ready(result) = this.responder.poll_reset(cx) {
+                if let Some(trace) = &this.trace {
+                    match &result {
+                        Ok(reason) => trace.reset_received(*reason),
+                        Err(err) => trace.h2_error(err),
+                    }
+                }
                 let status = match result {
                     Ok(h2::Reason::CANCEL) => Status::cancelled("the client cancelled the call"),
                     Ok(reason) => {
@@ -395,18 +443,22 @@ impl Future for Driver {
         if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
             if !this.finished {
                 match result {
-                    Ok(Reply::Unary(body)) => {
-                        this.responder.finish(&this.outbox, Some(body), &Status::ok())
+                    Ok(Reply::Unary(body, shown)) => {
+                        let unary = Some((body, shown));
+                        this.responder.finish(&this.outbox, unary, &Status::ok(), &this.trace)
                     }
-                    Ok(Reply::Streamed) => this.responder.finish(&this.outbox, None, &Status::ok()),
-                    Err(status) => this.responder.finish(&this.outbox, None, &status),
+                    Ok(Reply::Streamed) => {
+                        this.responder.finish(&this.outbox, None, &Status::ok(), &this.trace)
+                    }
+                    Err(status) => this.responder.finish(&this.outbox, None, &status, &this.trace),
                 }
                 this.finished = true;
             }
             return Poll::Ready(());
         }
         if !this.finished {
-            if let Poll::Ready(Err(err)) = this.responder.poll_flush(cx, &this.outbox) {
+            if let Poll::Ready(Err(err)) = this.responder.poll_flush(cx, &this.outbox, &this.trace)
+            {
                 this.end_early(status_from_h2(&err), false);
             }
         }

@@ -8,14 +8,21 @@ use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::authority::AuthorityFilter;
+use super::lifetime::{Calls, Lifetime, Verdict};
 use super::{ConnShared, ServerShared};
+use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
+
+fn go_away(trace: &Trace, direction: Direction, reason: h2::Reason) {
+    trace.connection(Side::Server, direction, Payload::GoAway { reason });
+}
 
 /// Serves every stream of one connection until the peer leaves or shutdown completes.
 ///
 /// On `drain`, h2 sends GOAWAY (2^31-1), a PING, then the final GOAWAY, and in-flight calls
 /// go on. When `drain`'s grace period runs out, the connection is closed abruptly: every call
-/// still running sees its stream fail and its cancellation fire.
+/// still running sees its stream fail and its cancellation fire. The connection's own limits
+/// (idle time, age and its grace, see `lifetime.rs`) drain and close it the same way.
 pub(crate) async fn serve_connection<IO>(io: IO, peer: Peer, server: Arc<ServerShared>)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -44,6 +51,9 @@ where
         }
     };
     let shared = Arc::new(ConnShared { server: server.clone(), peer });
+    let calls = Arc::new(Calls::default());
+    let mut lifetime = Lifetime::new(config.limits);
+    let trace = &server.config.trace;
     let mut drained = pin!(shutdown.drain.cancelled());
     let mut forced = pin!(shutdown.force.cancelled());
     let mut draining = false;
@@ -52,17 +62,47 @@ where
         if !draining && drained.as_mut().poll(cx).is_ready() {
             draining = true;
             conn.graceful_shutdown();
+            go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
         }
         if !forcing && forced.as_mut().poll(cx).is_ready() {
             forcing = true;
             conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+            go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+        }
+        while let Some(verdict) = lifetime.poll(cx, &calls) {
+            match verdict {
+                Verdict::Drain if !draining => {
+                    draining = true;
+                    conn.graceful_shutdown();
+                    go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+                }
+                Verdict::Close if !forcing => {
+                    forcing = true;
+                    conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                    go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+                }
+                _ => {}
+            }
         }
         match conn.poll_accept(cx) {
             Poll::Ready(Some(Ok((request, respond)))) => {
-                tokio::spawn(super::call::serve(request, respond, shared.clone()));
+                // Counted only when the idle limit needs it.
+                let call = config.limits.max_idle.map(|_| calls.enter());
+                let serve = super::call::serve(request, respond, shared.clone());
+                tokio::spawn(async move {
+                    serve.await;
+                    drop(call);
+                });
             }
             // A connection-level error (h2 already sent GOAWAY) or the end of the connection.
-            Poll::Ready(Some(Err(_))) | Poll::Ready(None) => return Poll::Ready(()),
+            Poll::Ready(Some(Err(err))) => {
+                if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
+                    let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
+                    go_away(trace, direction, reason);
+                }
+                return Poll::Ready(());
+            }
+            Poll::Ready(None) => return Poll::Ready(()),
             Poll::Pending => return Poll::Pending,
         }
     })

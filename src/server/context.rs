@@ -9,6 +9,7 @@ use crate::call::send::Outbox;
 use crate::cancel::Cancellation;
 use crate::metadata::Metadata;
 use crate::status::Status;
+use crate::trace::CallTrace;
 use crate::transport::Peer;
 
 /// Everything a handler may want to know about its call, and the ways to shape the response's
@@ -46,6 +47,8 @@ pub struct CallContext {
     /// Whether the single request of a unary or server-streaming call arrived compressed.
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub(crate) request_compressed: bool,
+    /// The wire trace of this call; `None` when tracing is off.
+    pub(crate) trace: Option<CallTrace>,
 }
 
 impl CallContext {

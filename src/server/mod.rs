@@ -23,6 +23,7 @@ mod call;
 mod conn;
 mod context;
 mod intercept;
+mod lifetime;
 mod service;
 mod stream;
 
@@ -49,6 +50,7 @@ use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
+use crate::trace::Trace;
 use crate::transport::{Listener, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
@@ -66,6 +68,8 @@ pub(crate) struct ServerConfig {
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
     pub(crate) send_compression: Encoding,
+    limits: lifetime::Limits,
+    pub(crate) trace: Trace,
 }
 
 impl Default for ServerConfig {
@@ -83,6 +87,8 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
             send_compression: Encoding::Identity,
+            limits: lifetime::Limits::default(),
+            trace: Trace::off(),
         }
     }
 }
@@ -143,6 +149,9 @@ pub struct Builder {
     router: Router,
     interceptors: Interceptors,
     config: ServerConfig,
+    /// The descriptor sets for reflection, if it is on.
+    #[cfg(feature = "reflection")]
+    reflection: Option<Vec<bytes::Bytes>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -266,6 +275,47 @@ impl Builder {
         send_compression: Encoding
     }
 
+    /// Closes a connection that has had no call for this long: GOAWAY, as grpc-go's
+    /// `MaxConnectionIdle` (gRFC A9). The time runs from the end of the connection's last call
+    /// (or from its start); a connection with a call in flight is never idle, however long the
+    /// call. The client reconnects when it next calls. Default: off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.max_connection_idle(Duration::from_secs(300)); // None turns it off again
+    /// ```
+    pub fn max_connection_idle(&mut self, idle: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_idle = idle.into();
+        self
+    }
+
+    /// Closes each connection gracefully once it is this old, give or take 10 % (so that
+    /// connections opened together do not all close together): GOAWAY, the calls in flight
+    /// finish, new calls go to a new connection. grpc-go's `MaxConnectionAge` (gRFC A9), used
+    /// to spread clients over new server instances. Default: off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder
+    ///     .max_connection_age(Duration::from_secs(3600))
+    ///     .max_connection_age_grace(Duration::from_secs(60));
+    /// ```
+    pub fn max_connection_age(&mut self, age: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_age = age.into();
+        self
+    }
+
+    /// How long the calls in flight on a connection closed for its
+    /// [age](Self::max_connection_age) may still run; then the connection is closed and they
+    /// are cancelled. grpc-go's `MaxConnectionAgeGrace`. Default: no limit (the connection
+    /// closes when its last call ends).
+    pub fn max_connection_age_grace(&mut self, grace: impl Into<Option<Duration>>) -> &mut Self {
+        self.config.limits.max_age_grace = grace.into();
+        self
+    }
+
     /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
     /// so that only the owner may connect. Default: left to the umask.
     pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
@@ -273,7 +323,80 @@ impl Builder {
         self
     }
 
+    /// Serves gRPC server reflection, `grpc.reflection.v1` and `v1alpha`, describing this
+    /// server's services from `file_descriptor_sets`: the `FILE_DESCRIPTOR_SET` constants
+    /// generated with `h2grpc_build::configure().file_descriptor_set(true)`, or any encoded
+    /// `google.protobuf.FileDescriptorSet` (`protoc --include_imports -o`). Calls add up.
+    ///
+    /// Reflection lists every service the server serves, and describes those whose
+    /// descriptors it has: the sets given, its own, and health's when
+    /// [`HealthReporter::service`](crate::health::HealthReporter::service) is served. See
+    /// [`reflection`](crate::reflection). Requires the `reflection` feature.
+    ///
+    /// ```
+    /// pub mod helloworld {
+    ///     h2grpc::include_proto!("helloworld");
+    /// }
+    /// # struct MyGreeter;
+    /// # impl helloworld::greeter_server::Greeter for MyGreeter {}
+    /// let dir = tempfile::tempdir()?;
+    /// let server = h2grpc::Server::builder()
+    ///     .add_service(helloworld::greeter_server::service(MyGreeter))
+    ///     .add_reflection([helloworld::FILE_DESCRIPTOR_SET])
+    ///     .bind_unix(dir.path().join("greeter.sock"))?;
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a set does not decode as a `FileDescriptorSet`: generated sets always do, so this is
+    /// a build mistake, reported where it is made. Check sets read at run time with
+    /// [`reflection::check`](crate::reflection::check) first.
+    #[cfg(feature = "reflection")]
+    pub fn add_reflection<I>(&mut self, file_descriptor_sets: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: Into<bytes::Bytes>,
+    {
+        let sets = self.reflection.get_or_insert_with(Vec::new);
+        for set in file_descriptor_sets {
+            let set = set.into();
+            if let Err(err) = crate::reflection::check_set(&set, sets.len()) {
+                panic!("add_reflection: {err}");
+            }
+            sets.push(set);
+        }
+        self
+    }
+
+    /// The wire trace: each call's request headers, messages, response headers, trailers
+    /// and resets, and the connection's GOAWAY, as the server sees them (see [`trace`]).
+    /// Default: off, at no cost.
+    ///
+    /// ```
+    /// use h2grpc::trace::Trace;
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.trace(Trace::from_env()); // H2GRPC_TRACE=1 writes the trace to stderr
+    /// ```
+    ///
+    /// [`trace`]: crate::trace
+    pub fn trace(&mut self, trace: Trace) -> &mut Self {
+        self.config.trace = trace;
+        self
+    }
+
     fn build(&mut self, listener: Option<Listener>) -> Server {
+        #[cfg(feature = "reflection")]
+        if let Some(sets) = self.reflection.take() {
+            let served: Vec<String> = self.router.service_names().map(str::to_owned).collect();
+            // Every set was checked by add_reflection, and the built-in ones by the tests.
+            if let Ok(services) = crate::reflection::services(sets, served) {
+                for service in services {
+                    self.router.add(service);
+                }
+            }
+        }
         let shared = ServerShared {
             router: std::mem::take(&mut self.router),
             interceptors: std::mem::take(&mut self.interceptors),

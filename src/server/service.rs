@@ -16,6 +16,7 @@ use crate::call::recv::MessageReader;
 use crate::call::send::Outbox;
 use crate::codec::compression::{encode_compressed, Encoding};
 use crate::status::Status;
+use crate::trace::CallTrace;
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -26,9 +27,10 @@ pub(crate) struct RawCall {
     pub(crate) max_send_len: usize,
 }
 
-/// How a handler ended: a unary response (already encoded), or the end of a streamed response.
+/// How a handler ended: a unary response (already encoded, and as the trace shows it when
+/// tracing), or the end of a streamed response.
 pub(crate) enum Reply {
-    Unary(Bytes),
+    Unary(Bytes, Option<String>),
     Streamed,
 }
 
@@ -143,8 +145,8 @@ impl Service {
     /// Adds a unary method: one request in, one response out.
     pub fn unary<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
     where
-        Req: prost::Message + Default + 'static,
-        Resp: prost::Message + 'static,
+        Req: prost::Message + Default + std::fmt::Debug + 'static,
+        Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
@@ -154,8 +156,8 @@ impl Service {
     /// Adds a server-streaming method: one request in, responses written to a sink.
     pub fn server_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
     where
-        Req: prost::Message + Default + 'static,
-        Resp: prost::Message + 'static,
+        Req: prost::Message + Default + std::fmt::Debug + 'static,
+        Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
@@ -165,8 +167,8 @@ impl Service {
     /// Adds a client-streaming method: a stream of requests in, one response out.
     pub fn client_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
     where
-        Req: prost::Message + Default + 'static,
-        Resp: prost::Message + 'static,
+        Req: prost::Message + Default + std::fmt::Debug + 'static,
+        Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
@@ -176,8 +178,8 @@ impl Service {
     /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
     pub fn bidi_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
     where
-        Req: prost::Message + Default + 'static,
-        Resp: prost::Message + 'static,
+        Req: prost::Message + Default + std::fmt::Debug + 'static,
+        Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
@@ -186,38 +188,66 @@ impl Service {
 }
 
 /// Decodes one request message; a message that does not parse is INTERNAL (statuscodes.md:
-/// "Error parsing request proto").
-pub(crate) fn decode<T: prost::Message + Default>(bytes: Bytes) -> Result<T, Status> {
-    T::decode(bytes).map_err(|err| Status::internal(format!("failed to decode request: {err}")))
+/// "Error parsing request proto"). The trace, if on, sees the bytes and the decoded message.
+pub(crate) fn decode<T: prost::Message + Default + std::fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: Option<&CallTrace>,
+) -> Result<T, Status> {
+    let result = match trace {
+        None => T::decode(bytes),
+        Some(trace) => decode_traced(bytes, compressed, trace),
+    };
+    result.map_err(|err| Status::internal(format!("failed to decode request: {err}")))
+}
+
+/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
+#[cold]
+#[inline(never)]
+fn decode_traced<T: prost::Message + Default + std::fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: &CallTrace,
+) -> Result<T, prost::DecodeError> {
+    let result = T::decode(bytes.clone());
+    trace.received(compressed, &bytes, result.as_ref().ok().map(|m| m as &dyn std::fmt::Debug));
+    result
 }
 
 /// Reads the single request of a unary or server-streaming call, up to the end of the stream.
-async fn single_request<Req: prost::Message + Default>(
+async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
     reader: &mut MessageReader,
+    trace: Option<&CallTrace>,
 ) -> Result<Req, Status> {
     let Some(first) = reader.message(super::call::status_from_h2).await? else {
         return Err(Status::unimplemented(
             "request cardinality violation: expected one request message, received none",
         ));
     };
+    // Decoded (and traced) now, in wire order; a second message still fails first.
+    let decoded = decode(first, reader.last_compressed(), trace);
     if reader.message(super::call::status_from_h2).await?.is_some() {
         return Err(Status::unimplemented(
             "request cardinality violation: expected one request message, received more",
         ));
     }
-    decode(first)
+    decoded
 }
 
 /// Encodes a unary reply in the response's encoding, settled now if no earlier step did.
-fn encode_reply<Resp: prost::Message>(
+fn encode_reply<Resp: prost::Message + std::fmt::Debug>(
     resp: &Resp,
     outbox: &Outbox,
     max: usize,
+    trace: Option<&CallTrace>,
 ) -> Result<Reply, Status> {
     let encoding = outbox.lock().freeze_encoding();
     let mut buf = BytesMut::new();
     encode_compressed(resp, encoding, max, &mut buf)?;
-    Ok(Reply::Unary(buf.freeze()))
+    // Traced when the driver sends it, after the response headers: formatted now, as the
+    // message itself is gone by then.
+    let shown = trace.map(|_| format!("{resp:?}"));
+    Ok(Reply::Unary(buf.freeze(), shown))
 }
 
 macro_rules! adapter {
@@ -235,34 +265,36 @@ adapter!(Bidi);
 
 impl<Req, Resp, F, Fut> Handler for Unary<F, Req, Resp>
 where
-    Req: prost::Message + Default + 'static,
-    Resp: prost::Message + 'static,
+    Req: prost::Message + Default + std::fmt::Debug + 'static,
+    Resp: prost::Message + std::fmt::Debug + 'static,
     F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
 {
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let req = single_request::<Req>(&mut call.reader).await?;
+            let trace = call.ctx.trace.clone();
+            let req = single_request::<Req>(&mut call.reader, trace.as_ref()).await?;
             call.ctx.request_compressed = call.reader.last_compressed();
             let outbox = call.ctx.outbox();
             let resp = (self.handler)(call.ctx, req).await?;
-            encode_reply(&resp, &outbox, call.max_send_len)
+            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
         })
     }
 }
 
 impl<Req, Resp, F, Fut> Handler for ServerStreaming<F, Req, Resp>
 where
-    Req: prost::Message + Default + 'static,
-    Resp: prost::Message + 'static,
+    Req: prost::Message + Default + std::fmt::Debug + 'static,
+    Resp: prost::Message + std::fmt::Debug + 'static,
     F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
 {
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let req = single_request::<Req>(&mut call.reader).await?;
+            let req = single_request::<Req>(&mut call.reader, call.ctx.trace.as_ref()).await?;
             call.ctx.request_compressed = call.reader.last_compressed();
-            let sink = ResponseSink::new(call.ctx.outbox(), call.max_send_len);
+            let sink =
+                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
             (self.handler)(call.ctx, req, sink).await?;
             Ok(Reply::Streamed)
         })
@@ -271,32 +303,34 @@ where
 
 impl<Req, Resp, F, Fut> Handler for ClientStreaming<F, Req, Resp>
 where
-    Req: prost::Message + Default + 'static,
-    Resp: prost::Message + 'static,
+    Req: prost::Message + Default + std::fmt::Debug + 'static,
+    Resp: prost::Message + std::fmt::Debug + 'static,
     F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
 {
     fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let requests = RequestStream::new(call.reader);
+            let trace = call.ctx.trace.clone();
+            let requests = RequestStream::new(call.reader, trace.clone());
             let outbox = call.ctx.outbox();
             let resp = (self.handler)(call.ctx, requests).await?;
-            encode_reply(&resp, &outbox, call.max_send_len)
+            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
         })
     }
 }
 
 impl<Req, Resp, F, Fut> Handler for Bidi<F, Req, Resp>
 where
-    Req: prost::Message + Default + 'static,
-    Resp: prost::Message + 'static,
+    Req: prost::Message + Default + std::fmt::Debug + 'static,
+    Resp: prost::Message + std::fmt::Debug + 'static,
     F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
 {
     fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let requests = RequestStream::new(call.reader);
-            let sink = ResponseSink::new(call.ctx.outbox(), call.max_send_len);
+            let requests = RequestStream::new(call.reader, call.ctx.trace.clone());
+            let sink =
+                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
             (self.handler)(call.ctx, requests, sink).await?;
             Ok(Reply::Streamed)
         })

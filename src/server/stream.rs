@@ -10,6 +10,7 @@ use crate::call::send::Outbox;
 use crate::codec::compression::encode_compressed;
 use crate::codec::encode_message;
 use crate::status::Status;
+use crate::trace::CallTrace;
 
 /// The client's messages, in order. Owned by one reader; ends with `Ok(None)` when the client
 /// half-closes.
@@ -25,6 +26,7 @@ use crate::status::Status;
 /// ```
 pub struct RequestStream<T> {
     reader: MessageReader,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -34,16 +36,19 @@ impl<T> fmt::Debug for RequestStream<T> {
     }
 }
 
-impl<T: prost::Message + Default> RequestStream<T> {
-    pub(crate) fn new(reader: MessageReader) -> RequestStream<T> {
-        RequestStream { reader, _type: PhantomData }
+impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
+    pub(crate) fn new(reader: MessageReader, trace: Option<CallTrace>) -> RequestStream<T> {
+        RequestStream { reader, trace, _type: PhantomData }
     }
 
     /// The next request; `Ok(None)` after the client's last one. A cancelled call, a message
     /// over the receive limit or a malformed message is an `Err` with the matching status.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
         match self.reader.message(super::call::status_from_h2).await? {
-            Some(bytes) => super::service::decode(bytes).map(Some),
+            Some(bytes) => {
+                let compressed = self.reader.last_compressed();
+                super::service::decode(bytes, compressed, self.trace.as_ref()).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -73,6 +78,7 @@ impl<T: prost::Message + Default> RequestStream<T> {
 pub struct ResponseSink<T> {
     outbox: Arc<Outbox>,
     max_send_len: usize,
+    trace: Option<CallTrace>,
     _type: PhantomData<fn(T)>,
 }
 
@@ -83,25 +89,49 @@ impl<T> fmt::Debug for ResponseSink<T> {
 }
 
 impl<T: prost::Message> ResponseSink<T> {
-    pub(crate) fn new(outbox: Arc<Outbox>, max_send_len: usize) -> ResponseSink<T> {
-        ResponseSink { outbox, max_send_len, _type: PhantomData }
+    pub(crate) fn new(
+        outbox: Arc<Outbox>,
+        max_send_len: usize,
+        trace: Option<CallTrace>,
+    ) -> ResponseSink<T> {
+        ResponseSink { outbox, max_send_len, trace, _type: PhantomData }
     }
 
     /// Queues one message for the client, waiting for room first. It is compressed if the call
     /// compresses its responses (see [`CallContext::set_compression`](super::CallContext)).
-    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        self.send_with(message.borrow(), true).await
+    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status>
+    where
+        T: fmt::Debug,
+    {
+        let message = message.borrow();
+        self.send_with(message, true, Some(message)).await
     }
 
     /// Like [`send`](Self::send), but this message leaves uncompressed (flag 0) even when the
     /// call compresses: gRPC compresses per message, so that data an attacker could mix with
     /// secrets (CRIME, BREACH) or bytes that are already compressed can be left alone.
     #[cfg(feature = "compression")]
-    pub async fn send_uncompressed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        self.send_with(message.borrow(), false).await
+    pub async fn send_uncompressed(&mut self, message: impl Borrow<T>) -> Result<(), Status>
+    where
+        T: fmt::Debug,
+    {
+        let message = message.borrow();
+        self.send_with(message, false, Some(message)).await
     }
 
-    async fn send_with(&mut self, message: &T, compress: bool) -> Result<(), Status> {
+    /// [`send`](Self::send) for types that may lack `Debug`: the trace shows only the bytes.
+    pub(crate) async fn send_undebuggable(&mut self, message: &T) -> Result<(), Status> {
+        self.send_with(message, true, None).await
+    }
+
+    /// Encodes `message`, compressed if `compress` and the call compresses, into the outbox;
+    /// the trace, if on, sees the framed bytes and `shown`.
+    async fn send_with(
+        &mut self,
+        message: &T,
+        compress: bool,
+        shown: Option<&(dyn fmt::Debug + Sync)>,
+    ) -> Result<(), Status> {
         let max = self.max_send_len;
         let encoding = match compress && cfg!(feature = "compression") {
             true => self.outbox.lock().freeze_encoding(),
@@ -111,17 +141,38 @@ impl<T: prost::Message> ResponseSink<T> {
             // Compressed here, outside the outbox's lock, then queued as it is.
             let mut framed = bytes::BytesMut::new();
             encode_compressed(message, encoding, max, &mut framed)?;
-            return self.send_framed(&framed.freeze()).await;
+            return self.push_framed(&framed.freeze(), shown).await;
         }
-        let mut encode = |buf: &mut bytes::BytesMut| encode_message(message, max, buf);
+        let trace = self.trace.as_ref();
+        let mut encode = |buf: &mut bytes::BytesMut| {
+            let start = buf.len();
+            let n = encode_message(message, max, buf)?;
+            if let Some(trace) = trace {
+                trace.sent(&buf[start..], shown.map(|m| m as &dyn fmt::Debug));
+            }
+            Ok(n)
+        };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
     }
 
     /// Queues an already framed message (5-byte prefix + body), as a broadcast encodes once
     /// for all its subscribers.
     pub(crate) async fn send_framed(&mut self, framed: &bytes::Bytes) -> Result<(), Status> {
+        self.push_framed(framed, None).await
+    }
+
+    /// Queues a framed message as it is; the trace, if on, sees it and `shown`.
+    async fn push_framed(
+        &mut self,
+        framed: &bytes::Bytes,
+        shown: Option<&(dyn fmt::Debug + Sync)>,
+    ) -> Result<(), Status> {
+        let trace = self.trace.as_ref();
         let mut copy = |buf: &mut bytes::BytesMut| {
             buf.extend_from_slice(framed);
+            if let Some(trace) = trace {
+                trace.sent(framed, shown.map(|m| m as &dyn fmt::Debug));
+            }
             Ok(framed.len())
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await

@@ -33,8 +33,12 @@ fn service(package: &str, name: &str, methods: Vec<Method>) -> Service {
 }
 
 fn generate(service: Service) -> String {
-    let mut generator =
-        Generator { build_server: true, build_client: true, crate_path: "::h2grpc".to_owned() };
+    let mut generator = Generator {
+        build_server: true,
+        build_client: true,
+        crate_path: "::h2grpc".to_owned(),
+        file_descriptor_set: false,
+    };
     let mut buf = String::new();
     generator.generate(service, &mut buf);
     buf
@@ -169,12 +173,44 @@ fn proto_comments_become_docs_before_the_generated_lines() {
 fn server_and_client_can_each_be_left_out() {
     let s = service("p", "S", vec![method("M", "A", "B", false, false)]);
     let mut buf = String::new();
-    Generator { build_server: false, build_client: true, crate_path: "crate".to_owned() }
-        .generate(s.clone(), &mut buf);
+    Generator {
+        build_server: false,
+        build_client: true,
+        crate_path: "crate".to_owned(),
+        file_descriptor_set: false,
+    }
+    .generate(s.clone(), &mut buf);
     assert!(!buf.contains("s_server") && buf.contains("pub mod s_client"), "{buf}");
     assert!(buf.contains("use crate::__codegen as codegen;"), "{buf}");
     let mut buf = String::new();
-    Generator { build_server: true, build_client: false, crate_path: "::h2grpc".to_owned() }
-        .generate(s, &mut buf);
+    Generator {
+        build_server: true,
+        build_client: false,
+        crate_path: "::h2grpc".to_owned(),
+        file_descriptor_set: false,
+    }
+    .generate(s, &mut buf);
     assert!(buf.contains("pub mod s_server") && !buf.contains("s_client"), "{buf}");
+}
+
+#[test]
+fn the_descriptor_set_constant_is_emitted_once_per_package_only_when_asked() {
+    let mut generator = Generator {
+        build_server: true,
+        build_client: true,
+        crate_path: "::h2grpc".to_owned(),
+        file_descriptor_set: true,
+    };
+    let mut buf = String::new();
+    generator.finalize_package("grpc.health.v1", &mut buf);
+    assert!(
+        buf.ends_with(
+            "pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(\"grpc.health.v1.bin\");\n"
+        ),
+        "{buf}"
+    );
+    generator.file_descriptor_set = false;
+    let mut buf = String::new();
+    generator.finalize_package("p", &mut buf);
+    assert!(buf.is_empty(), "{buf}");
 }
