@@ -457,3 +457,30 @@ async fn an_empty_stream_is_still_trailers_only_and_advertises_support() {
     assert_eq!(header(&reply.headers, "grpc-accept-encoding"), Some("identity,gzip,deflate"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_wire_trace_shows_compressed_messages_with_flag_1_on_both_sides() {
+    use h2grpc::trace::{Kind, MemorySink, Trace};
+    let (server_sink, client_sink) = (MemorySink::new(), MemorySink::new());
+    let traced = server_sink.clone();
+    let server = spawn_with(Transport::Unix, vec![service()], move |b| {
+        b.send_compression(Encoding::Gzip).trace(Trace::new(traced));
+    });
+    let mut builder = Channel::builder(&server.target).unwrap();
+    builder.send_compression(Encoding::Gzip).trace(Trace::new(client_sink.clone()));
+    let channel = builder.connect().await.unwrap();
+    let request = zeros(10_000);
+    channel.unary::<_, Payload>(&path("Echo"), &request, CallOptions::new()).await.unwrap();
+    for (side, records) in [("client", client_sink.take()), ("server", server_sink.take())] {
+        let messages: Vec<String> = records
+            .iter()
+            .filter(|r| r.kind == Kind::Message)
+            .map(|r| r.text.lines().next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(messages.len(), 2, "{side}: {messages:?}");
+        assert!(messages.iter().all(|m| m.starts_with("MESSAGE flag 1")), "{side}: {messages:?}");
+        let headers = records.iter().find(|r| r.kind == Kind::RequestHeaders).unwrap();
+        assert!(headers.text.contains("grpc-encoding: gzip"), "{side}: {}", headers.text);
+    }
+    server.stop().await;
+}
