@@ -1,34 +1,43 @@
-//! The README demo: a server on a Unix socket in a temp dir, one call, a clean shutdown.
+//! The README demo: a `helloworld.Greeter` server on a Unix socket in a temp dir, one call
+//! through the generated client, a clean shutdown.
 //!
 //! Run with `cargo run --example greeter`.
 
-use h2grpc::{CallOptions, Channel, Server, Service, Status};
+use h2grpc::{CallContext, CallOptions, Channel, Server, Status};
+
+/// The code generated from `proto/helloworld.proto` by `build.rs`.
+pub mod helloworld {
+    h2grpc::include_proto!("helloworld");
+}
+use helloworld::greeter_client::GreeterClient;
+use helloworld::greeter_server::{self, Greeter};
+use helloworld::{HelloReply, HelloRequest};
+
+struct MyGreeter;
+
+impl Greeter for MyGreeter {
+    async fn say_hello(&self, ctx: CallContext, req: HelloRequest) -> Result<HelloReply, Status> {
+        let uid = ctx.peer().uid().unwrap_or_default();
+        Ok(HelloReply { message: format!("Hello, {}! (your uid is {uid})", req.name) })
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::temp_dir().join(format!("h2grpc-greeter-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let socket = dir.join("greeter.sock");
-
-    // `String` is protobuf's StringValue: enough for a first call without a .proto.
-    let greeter =
-        Service::new("helloworld.Greeter").unary("SayHello", |ctx, name: String| async move {
-            let uid = ctx.peer().uid().unwrap_or_default();
-            Ok::<_, Status>(format!("Hello, {name}! (your uid is {uid})"))
-        });
-    let server = Server::builder().add_service(greeter).bind_unix(&socket)?;
+    let dir = tempfile::tempdir()?;
+    let socket = dir.path().join("greeter.sock");
+    let server =
+        Server::builder().add_service(greeter_server::service(MyGreeter)).bind_unix(&socket)?;
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
 
     let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
-    let reply: String = channel
-        .unary("/helloworld.Greeter/SayHello", &"world".to_string(), CallOptions::new())
-        .await?
-        .into_inner();
-    println!("{reply}");
+    let client = GreeterClient::new(channel);
+    let request = HelloRequest { name: "world".into() };
+    let reply = client.say_hello(request, CallOptions::new()).await?;
+    println!("{}", reply.into_inner().message);
 
     shutdown.shutdown();
     serving.await??;
-    std::fs::remove_dir(&dir)?;
     Ok(())
 }

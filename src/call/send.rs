@@ -37,7 +37,9 @@ pub(crate) struct OutboxState {
     closed: Option<Status>,
     /// Response metadata to send with the headers; `None` once the headers are out.
     headers: Option<Metadata>,
-    headers_sent: bool,
+    /// No more response metadata may be added: a message was queued (the headers leave with
+    /// it, at a time the handler cannot observe) or the headers were sent.
+    headers_frozen: bool,
     /// Trailing metadata set by the handler.
     pub(crate) trailers: Metadata,
     sink_waker: Option<Waker>,
@@ -67,6 +69,7 @@ impl Outbox {
         }
         let was_empty = state.buf.is_empty();
         encode(&mut state.buf)?;
+        state.headers_frozen = true;
         if was_empty {
             // The driver flushes after every poll of the handler; wake it only if the sink
             // runs in another task.
@@ -127,13 +130,25 @@ impl OutboxState {
 
     /// Response metadata, once: the headers go out with it.
     pub(crate) fn take_headers(&mut self) -> Option<Metadata> {
-        self.headers_sent = true;
+        self.headers_frozen = true;
         self.headers.take()
+    }
+
+    /// Adds trailing metadata; an error once the call has ended, as the trailers are then
+    /// out (or the stream was reset) and a late entry would be silently lost.
+    pub(crate) fn trailers_mut(&mut self) -> Result<&mut Metadata, Status> {
+        if let Some(status) = &self.closed {
+            return Err(Status::new(
+                status.code(),
+                format!("trailers can no longer be set: {}", status.message()),
+            ));
+        }
+        Ok(&mut self.trailers)
     }
 
     /// Adds response metadata; an error once the headers have been sent.
     pub(crate) fn headers_mut(&mut self) -> Result<&mut Metadata, Status> {
-        if self.headers_sent {
+        if self.headers_frozen {
             return Err(Status::failed_precondition(
                 "response headers were already sent; set them before the first message",
             ));

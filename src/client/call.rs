@@ -15,12 +15,17 @@ use http::HeaderValue;
 use super::channel::Channel;
 use super::options::CallOptions;
 use super::response::{
-    reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend, Streaming,
+    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
+    Streaming,
 };
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::encode_message;
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
+
+/// How many times a call the server provably never processed is sent again before its
+/// failure is reported.
+const UNPROCESSED_RETRIES: u32 = 2;
 
 impl Channel {
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
@@ -33,23 +38,31 @@ impl Channel {
     ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
-        let mut send =
-            deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
-        let timeout = match options.deadline {
-            None => None,
-            Some(at) => {
-                let left = at.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    // Out of time before anything was sent: fail locally, send nothing.
-                    return Err(Status::deadline_exceeded(
-                        "deadline exceeded before the call started",
-                    ));
+        let mut retries = UNPROCESSED_RETRIES;
+        loop {
+            let mut send =
+                deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
+            let timeout = match options.deadline {
+                None => None,
+                Some(at) => {
+                    let left = at.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        // Out of time before anything was sent: fail locally, send nothing.
+                        return Err(Status::deadline_exceeded(
+                            "deadline exceeded before the call started",
+                        ));
+                    }
+                    HeaderValue::try_from(encode_grpc_timeout(left)).ok()
                 }
-                HeaderValue::try_from(encode_grpc_timeout(left)).ok()
+            };
+            let request = headers::request(uri.clone(), timeout, &options.metadata);
+            match send.send_request(request, false) {
+                Ok(opened) => return Ok(opened),
+                // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
+                Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
+                Err(err) => return Err(status_from_h2(&err)),
             }
-        };
-        let request = headers::request(uri, timeout, &options.metadata);
-        send.send_request(request, false).map_err(|err| status_from_h2(&err))
+        }
     }
 
     /// A unary call: one request, one response.
@@ -75,14 +88,36 @@ impl Channel {
     {
         let mut body = BytesMut::new();
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
-        let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
-        stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
-        let reader =
-            ResponseReader::new(response, None, deadline, self.inner.config.max_recv_message_len);
-        let result = reader.single().await;
-        drop(stream);
-        result
+        let body = body.freeze();
+        let max_recv = self.inner.config.max_recv_message_len;
+        // A call the server provably never processed (its stream was above a GOAWAY's
+        // last-stream-id, e.g. sent while a restarting server was closing the connection, or
+        // refused with REFUSED_STREAM) is sent again, on a new connection if need be, as
+        // PROTOCOL-HTTP2.md allows: the application sees nothing of it.
+        let mut retries = UNPROCESSED_RETRIES;
+        loop {
+            let mut deadline = Deadline::new(options.deadline);
+            let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
+            match stream.send_data(body.clone(), true) {
+                Ok(()) => {}
+                Err(err) if is_unprocessed(&err) && retries > 0 => {
+                    retries -= 1;
+                    continue;
+                }
+                Err(err) => return Err(status_from_h2(&err)),
+            }
+            let mut reader = ResponseReader::new(response, None, deadline, max_recv);
+            if let Err(status) = reader.headers().await {
+                if reader.unprocessed() && retries > 0 {
+                    retries -= 1;
+                    continue;
+                }
+                return Err(status);
+            }
+            let result = reader.single().await;
+            drop(stream);
+            return result;
+        }
     }
 
     /// A server-streaming call: one request, a stream of responses.
@@ -249,16 +284,22 @@ impl<T: prost::Message> RequestSink<T> {
     }
 
     /// Flushes, then half-closes: the server's request stream ends. Idempotent.
+    ///
+    /// Fails only if queued messages could not be flushed. Once they are out, half-closing
+    /// succeeds even when the server has already ended the call (and reset the request side,
+    /// as the spec's early closure asks): there is nothing left to tell it, and the call's
+    /// status comes from the response side. grpc-go's `CloseSend` behaves the same.
     pub async fn close(&mut self) -> Result<(), Status> {
         if self.closed.is_some() {
             return Ok(());
         }
         self.flush().await?;
         self.closed = Some(Status::failed_precondition("the request stream is already closed"));
-        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close.
-        let sent =
-            self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
-        sent.map_err(|err| status_from_h2(&err))
+        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close. It
+        // fails only on a stream that can no longer send: ended or reset by the server, or a
+        // dead connection. The response side reports each of those.
+        let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
+        Ok(())
     }
 
     /// Cancels the whole call: RST_STREAM CANCEL; the response side fails with CANCELLED.
@@ -289,8 +330,11 @@ impl<T> Drop for RequestSink<T> {
 
 /// A client-streaming call in progress: send requests, then [`finish`](Self::finish).
 pub struct ClientStreamingCall<Req, Resp> {
-    sink: RequestSink<Req>,
+    // Field order is drop order: dropping the call must cancel it, so the reader resets the
+    // stream before the sink's drop would half-close it (which then fails harmlessly). The
+    // other order tells the server the requests are complete before the reset arrives.
     reader: ResponseReader,
+    sink: RequestSink<Req>,
     _type: PhantomData<fn() -> Resp>,
 }
 

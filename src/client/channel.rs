@@ -335,19 +335,30 @@ impl Inner {
                 .max_header_list_size(self.config.max_header_list_size)
                 .max_send_buffer_size(self.config.max_send_buffer_size)
                 .enable_push(false);
-            let (send, connection) = builder.handshake::<_, Bytes>(io).await.map_err(|err| {
+            let handshake_failed = |err| {
                 Error::with_source(
                     ErrorKind::Handshake,
                     format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
                     err,
                 )
-            })?;
+            };
+            let (send, mut connection) =
+                builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
+            let ping_pong = connection.ping_pong();
             let closed = Arc::new(AtomicBool::new(false));
             let flag = closed.clone();
             tokio::spawn(async move {
                 let _ = connection.await;
                 flag.store(true, Ordering::Release);
             });
+            // h2's handshake only writes our preface. Until the server's SETTINGS arrive, h2
+            // assumes no stream limit, and calls over the server's MAX_CONCURRENT_STREAMS would
+            // be refused (REFUSED_STREAM) instead of queued. The server sends its SETTINGS
+            // before it answers our PING, so once the PONG is back the limits are known (as
+            // grpc-go waits for the server's SETTINGS before a connection is ready).
+            if let Some(mut ping_pong) = ping_pong {
+                ping_pong.ping(h2::Ping::opaque()).await.map_err(handshake_failed)?;
+            }
             Ok(Conn { send, closed })
         };
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {

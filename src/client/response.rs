@@ -77,6 +77,19 @@ pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
     Status::from_h2_error(err)
 }
 
+/// Whether an `h2` failure proves the server never processed the stream, so that the call may
+/// be retried on another connection (PROTOCOL-HTTP2.md, "Idempotency and Retries"):
+///
+/// - the remote GOAWAY error: h2 gives it to the streams above the GOAWAY's last-stream-id
+///   when the frame arrives, and to streams opened after it; streams the server had accepted
+///   fail later, when the connection ends, with an I/O error instead;
+/// - RST_STREAM(REFUSED_STREAM) from the server.
+pub(crate) fn is_unprocessed(err: &h2::Error) -> bool {
+    err.is_remote()
+        && (err.is_go_away()
+            || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
+}
+
 /// The call's deadline, raced against every wait.
 pub(crate) struct Deadline {
     at: Option<Instant>,
@@ -131,6 +144,9 @@ pub(crate) struct ResponseReader {
     send: Option<SharedSend>,
     pub(crate) deadline: Deadline,
     max_recv: usize,
+    /// The stream failed before its response head in a way that proves the server never
+    /// processed it ([`is_unprocessed`]).
+    unprocessed: bool,
 }
 
 impl ResponseReader {
@@ -147,7 +163,14 @@ impl ResponseReader {
             send,
             deadline,
             max_recv,
+            unprocessed: false,
         }
+    }
+
+    /// Whether the call failed in a way that proves the server never processed it, so that it
+    /// may be sent again (see [`is_unprocessed`]).
+    pub(crate) fn unprocessed(&self) -> bool {
+        self.unprocessed
     }
 
     /// Ends the call with `status`, resetting the stream with CANCEL if it is still open.
@@ -179,7 +202,10 @@ impl ResponseReader {
         let State::Waiting(response) = &mut self.state else { return Ok(()) };
         let response = match self.deadline.run(response).await {
             Ok(Ok(response)) => response,
-            Ok(Err(err)) => return Err(self.fail(status_from_h2(&err))),
+            Ok(Err(err)) => {
+                self.unprocessed = is_unprocessed(&err);
+                return Err(self.fail(status_from_h2(&err)));
+            }
             Err(deadline) => return Err(self.fail(deadline)),
         };
         match head(response) {
@@ -225,7 +251,8 @@ impl ResponseReader {
                 let status = Status::from_headers(&trailers).unwrap_or_else(|| {
                     Status::unknown("the server's trailers carry no grpc-status")
                 });
-                self.trailers = Some(Metadata::from_headers(trailers).unwrap_or_default());
+                // Like the status's own metadata: an undecodable `-bin` entry is dropped alone.
+                self.trailers = Some(Metadata::from_headers_lossy(&trailers));
                 status
             }
             Ok(Ok(None)) => Status::internal("the server ended the stream without trailers"),
@@ -295,7 +322,7 @@ fn head(response: http::Response<RecvStream>) -> Result<Head, Status> {
     let (parts, body) = response.into_parts();
     let trailers_only = body.is_end_stream();
     if let Some(status) = Status::from_headers(&parts.headers) {
-        let headers = Metadata::from_headers(parts.headers).unwrap_or_default();
+        let headers = Metadata::from_headers_lossy(&parts.headers);
         return Ok(Head::TrailersOnly(headers, status));
     }
     if parts.status != http::StatusCode::OK {

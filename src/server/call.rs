@@ -78,15 +78,16 @@ pub(crate) async fn serve(
     };
     let outbox = Arc::new(Outbox::default());
     let cancellation = Cancellation::new();
-    let ctx = CallContext::new(
-        path,
+    let ctx = CallContext {
+        method: path,
         metadata,
         deadline,
-        conn.peer.clone(),
-        parts.uri.authority().cloned(),
-        cancellation.clone(),
-        outbox.clone(),
-    );
+        peer: conn.peer.clone(),
+        authority: parts.uri.authority().cloned(),
+        cancellation: cancellation.clone(),
+        shutdown: server.shutdown.drain.clone(),
+        outbox: outbox.clone(),
+    };
     let reader = MessageReader::new(body, server.config.max_recv_message_len);
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
@@ -312,14 +313,19 @@ struct Driver {
 }
 
 impl Driver {
+    /// Ends the call before the handler did: fires its cancellation, fails its sink with
+    /// `status`, and sends `status` if `send` (a reset stream takes nothing more).
     fn end_early(&mut self, status: Status, send: bool) {
         self.cancellation.cancel();
+        // Closing first drops the messages h2 has not taken yet: the call is over, and queued
+        // ahead of the status they would hold it back until a client that may have stopped
+        // reading opens its window (h2 buffers whatever `send_data` gets, past the window).
+        self.outbox.close(status.clone());
         if send {
             self.responder.finish(&self.outbox, None, &status);
         } else {
             self.responder = Responder::Done;
         }
-        self.outbox.close(status);
         self.finished = true;
         self.deadline = None;
     }

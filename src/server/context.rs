@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::call::send::Outbox;
 use crate::cancel::Cancellation;
 use crate::metadata::Metadata;
@@ -12,8 +14,9 @@ use crate::transport::Peer;
 /// Everything a handler may want to know about its call, and the ways to shape the response's
 /// metadata — ASP.NET Core's `ServerCallContext`.
 ///
-/// Owned by the handler and cheap to move into tasks. Setting response headers must happen
-/// before the first response message goes out; trailers may be set until the handler returns.
+/// Owned by the handler and cheap to move into tasks. Response headers must be set before the
+/// first response message is sent (`set_header` fails from then on); trailers may be set until
+/// the call ends (`set_trailer` fails from then on).
 ///
 /// ```no_run
 /// use h2grpc::server::{CallContext, Service};
@@ -32,28 +35,17 @@ use crate::transport::Peer;
 /// ```
 #[derive(Debug)]
 pub struct CallContext {
-    method: Arc<str>,
-    metadata: Metadata,
-    deadline: Option<Instant>,
-    peer: Peer,
-    authority: Option<http::uri::Authority>,
-    cancellation: Cancellation,
-    outbox: Arc<Outbox>,
+    pub(crate) method: Arc<str>,
+    pub(crate) metadata: Metadata,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) peer: Peer,
+    pub(crate) authority: Option<http::uri::Authority>,
+    pub(crate) cancellation: Cancellation,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) outbox: Arc<Outbox>,
 }
 
 impl CallContext {
-    pub(crate) fn new(
-        method: Arc<str>,
-        metadata: Metadata,
-        deadline: Option<Instant>,
-        peer: Peer,
-        authority: Option<http::uri::Authority>,
-        cancellation: Cancellation,
-        outbox: Arc<Outbox>,
-    ) -> CallContext {
-        CallContext { method, metadata, deadline, peer, authority, cancellation, outbox }
-    }
-
     pub(crate) fn outbox(&self) -> Arc<Outbox> {
         self.outbox.clone()
     }
@@ -107,8 +99,16 @@ impl CallContext {
         self.cancellation.cancelled().await
     }
 
-    /// Adds an ASCII response header (custom metadata). Fails once headers were sent or if the
-    /// key or value is not valid metadata.
+    /// Resolves once the server begins a graceful shutdown. Long-lived calls (subscriptions,
+    /// watches) should end then, so that the server can drain before its grace period runs
+    /// out; calls that finish by themselves need not watch it.
+    pub async fn server_shutting_down(&self) {
+        self.shutdown.cancelled().await
+    }
+
+    /// Adds an ASCII response header (custom metadata). Fails with FAILED_PRECONDITION once a
+    /// response message was sent (the headers leave with the first one), or if the key or value
+    /// is not valid metadata.
     pub fn set_header(&self, key: &str, value: &str) -> Result<(), Status> {
         let mut state = self.outbox.lock();
         state.headers_mut()?.append(key, value)?;
@@ -123,14 +123,16 @@ impl CallContext {
     }
 
     /// Adds an ASCII trailer (trailing metadata), sent with the status when the call ends.
+    /// Fails once the call has ended (the handler returned, or the call was cancelled) or if
+    /// the key or value is not valid metadata.
     pub fn set_trailer(&self, key: &str, value: &str) -> Result<(), Status> {
-        self.outbox.lock().trailers.append(key, value)?;
+        self.outbox.lock().trailers_mut()?.append(key, value)?;
         Ok(())
     }
 
     /// Adds a binary (`-bin`) trailer.
     pub fn set_trailer_bin(&self, key: &str, value: &[u8]) -> Result<(), Status> {
-        self.outbox.lock().trailers.append_bin(key, value)?;
+        self.outbox.lock().trailers_mut()?.append_bin(key, value)?;
         Ok(())
     }
 }

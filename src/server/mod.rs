@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod broadcast;
 mod call;
 mod conn;
 mod context;
@@ -34,6 +35,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use self::broadcast::{Broadcast, Event, SlowSubscriber, Subscription};
 pub use self::context::CallContext;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};

@@ -87,6 +87,16 @@ impl<T: prost::Message> ResponseSink<T> {
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
     }
 
+    /// Queues an already framed message (5-byte prefix + body), as a broadcast encodes once
+    /// for all its subscribers.
+    pub(crate) async fn send_framed(&mut self, framed: &bytes::Bytes) -> Result<(), Status> {
+        let mut copy = |buf: &mut bytes::BytesMut| {
+            buf.extend_from_slice(framed);
+            Ok(framed.len())
+        };
+        std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await
+    }
+
     /// Whether the call has ended, so that `send` would fail.
     pub fn is_closed(&self) -> bool {
         self.outbox.lock().is_closed()

@@ -1,0 +1,169 @@
+//! Runs the example binaries as a user would, and checks what they print. `cargo test` builds
+//! the examples before it runs tests; `cargo test --test examples` alone builds them here.
+//! uds_server and uds_client run as two processes: the server's first line says it listens,
+//! which is when the client may start (no sleeps).
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The built example binary: `target/<profile>/examples/<name>`, next to this test's `deps/`.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let path = profile_dir.join("examples").join(name);
+    if !path.exists() {
+        let mut build = std::process::Command::new(env!("CARGO"));
+        build.args(["build", "--example", name]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success() && path.exists(), "cannot build example {name}");
+    }
+    path
+}
+
+async fn run(name: &str, args: &[&str]) -> String {
+    let output: Output = timeout(LIMIT, Command::new(example(name)).args(args).output())
+        .await
+        .unwrap_or_else(|_| panic!("example {name} did not finish within {LIMIT:?}"))
+        .expect("spawn example");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8 stdout");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{name} failed: {}\n{stdout}\n{stderr}", output.status);
+    stdout
+}
+
+#[tokio::test]
+async fn greeter_calls_its_own_server_and_shuts_down() {
+    let stdout = run("greeter", &[]).await;
+    assert!(stdout.starts_with("Hello, world! (your uid is "), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+#[tokio::test]
+async fn streaming_shows_the_four_call_kinds_and_the_producers() {
+    let stdout = run("streaming", &[]).await;
+    for line in [
+        "Square(12) = 144",
+        "tick 1",
+        "tick 2",
+        "tick 3",
+        "server: Ticks saw the client cancel",
+        "Sum(1..=10) = 55",
+        "Double(1) = 2",
+        "Double(5) = 10",
+        "Double(21) = 42",
+        "Squares(10) = [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn uds_client_calls_uds_server_in_another_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("greeter.sock");
+    let socket_arg = socket.to_str().expect("utf-8 temp path");
+    let mut server = Command::new(example("uds_server"))
+        .arg(socket_arg)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn uds_server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let first = timeout(LIMIT, lines.next_line()).await.expect("server start").expect("read");
+    assert_eq!(first.as_deref(), Some(format!("listening on {socket_arg}").as_str()));
+
+    let client = Command::new(example("uds_client"))
+        .args([socket_arg, "test"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn uds_client");
+    let client_pid = client.id().expect("client pid");
+    let output = timeout(LIMIT, client.wait_with_output()).await.expect("client").expect("wait");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(output.status.success(), "uds_client failed: {stdout}");
+    // The server saw the client's own pid through SO_PEERCRED.
+    let expected = format!("Hello, test! You are pid {client_pid}, uid ");
+    assert!(stdout.starts_with(&expected), "expected {expected:?}, got {stdout:?}");
+
+    // Ctrl-C: the server shuts down gracefully and removes its socket file.
+    let server_pid = server.id().expect("server pid").to_string();
+    let kill = std::process::Command::new("kill").args(["-INT", &server_pid]).status();
+    assert!(kill.expect("run kill").success());
+    let status = timeout(LIMIT, server.wait()).await.expect("server exit").expect("wait");
+    assert!(status.success(), "uds_server: {status}");
+    let last = lines.next_line().await.expect("read");
+    assert_eq!(last.as_deref(), Some("shutting down"));
+    assert!(!socket.exists(), "the socket file is removed on shutdown");
+}
+
+/// Reads `lines` until one satisfies `want`, returning it; fails after `LIMIT`.
+async fn wait_for_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    what: &str,
+    want: impl Fn(&str) -> bool,
+) -> String {
+    timeout(LIMIT, async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if want(&line) {
+                return line;
+            }
+        }
+        panic!("output ended before {what}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {LIMIT:?}"))
+}
+
+async fn start_clock_server(socket: &str) -> tokio::process::Child {
+    let mut server = Command::new(example("clock"))
+        .args(["server", socket])
+        .env("CLOCK_INTERVAL_MS", "20")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn clock server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let line =
+        wait_for_line(&mut lines, "the listening line", |l| l.starts_with("clock listening")).await;
+    assert_eq!(line, format!("clock listening on {socket}"));
+    server
+}
+
+#[tokio::test]
+async fn the_clock_client_survives_a_server_restart_and_resumes_receiving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("clock.sock");
+    let socket_arg = socket.to_str().expect("utf-8 temp path");
+    let mut server = start_clock_server(socket_arg).await;
+    let mut client = Command::new(example("clock"))
+        .args(["client", socket_arg])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn clock client");
+    let mut ticks = BufReader::new(client.stdout.take().expect("stdout")).lines();
+    wait_for_line(&mut ticks, "a first tick", |l| l.starts_with("tick ")).await;
+
+    // The server dies without a goodbye; its socket file stays behind, stale.
+    server.kill().await.expect("kill the clock server");
+    wait_for_line(&mut ticks, "the client noticing", |l| l.starts_with("resubscribing in ")).await;
+    assert!(socket.exists(), "a killed server leaves its socket file");
+
+    // A new server replaces the stale socket; the same client process resumes on its own.
+    let _server = start_clock_server(socket_arg).await;
+    let tick =
+        wait_for_line(&mut ticks, "a tick from the new server", |l| l.starts_with("tick ")).await;
+    let seq: u64 = tick.split(' ').nth(1).and_then(|n| n.parse().ok()).expect("tick number");
+    assert!(seq < 1000, "the tick comes from the restarted server's count: {tick}");
+    client.kill().await.expect("stop the client");
+}
