@@ -5,11 +5,12 @@
 //!
 //! ```text
 //! proto/bench.proto     Payload, StreamReq, service Bench { Unary, ServerStream, Bidi }
-//! build.rs              protox + tonic-prost-build: the messages (shared) and tonic's stubs
+//! build.rs              protox; tonic-prost-build: the messages (shared), tonic's stubs;
+//!                       h2grpc-build's generator: h2grpc's stubs on the same messages
 //! src/lib.rs            the Stack and Client traits every stack implements; the runtime
 //! src/workload.rs       W1..W4, written once against Client; the result line they print
 //! src/cli.rs            `bench-<stack> server|client ...`
-//! src/stacks/h2grpc.rs  h2grpc: Service builder + Channel
+//! src/stacks/h2grpc.rs  h2grpc: generated bench_server / bench_client
 //! src/stacks/tonic.rs   tonic: generated BenchServer/BenchClient, UnixListenerStream, connector
 //! src/stacks/floor.rs   the floor: gRPC echo on bare h2 (coalescing, poll_capacity)
 //! src/bin/bench-*.rs    one binary per stack, so a server binary holds only its own stack
@@ -30,6 +31,12 @@ pub mod workload;
 #[allow(missing_docs, clippy::all)]
 pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/bench.rs"));
+}
+
+/// h2grpc's generated `bench_server` and `bench_client`, on the messages of [`proto`].
+#[allow(missing_docs, clippy::all)]
+pub mod h2grpc_proto {
+    include!(concat!(env!("OUT_DIR"), "/h2grpc/bench.rs"));
 }
 
 pub use proto::{Payload, StreamReq};
