@@ -507,7 +507,7 @@ fn command_output(program: &str, args: &[&str]) -> String {
 
 /// Versions of the crates that matter, from the workspace lock file.
 fn crate_versions() -> String {
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
     let Ok(text) = std::fs::read_to_string(lock) else { return "unknown".to_owned() };
     let wanted = [
         "h2",
@@ -600,6 +600,11 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
          warm-up + 20,000 timed round trips). Server peak RSS is `VmHWM` of the server process \
          after the workload; a fresh server runs each workload.\n"
     );
+    let _ = writeln!(
+        out,
+        "Where the instructions go (callgrind counts, which a busy machine does not disturb): \
+         [`bench/PROFILE.md`](bench/PROFILE.md), made with `bench/profile`.\n"
+    );
     let _ = writeln!(out, "## Footprint of a hello server\n");
     match options.footprint.as_ref().map(std::fs::read_to_string) {
         Some(Ok(text)) => out.push_str(&text),
@@ -634,6 +639,7 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
          bench/run                 # everything: codec benches, footprint, 3 rounds end to end (~15 min)\n\
          bench/run --quick         # a smoke pass: 1 short round, quick codec benches, no footprint\n\
          bench/footprint           # the footprint table alone\n\
+         bench/profile --stack h2grpc --workload w3-1k --side server   # callgrind: where instructions go\n\
          cargo bench -p h2grpc --bench codec\n\
          # one stack, one workload, by hand:\n\
          target/release/bench-h2grpc server --socket /tmp/b.sock &\n\
