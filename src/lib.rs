@@ -71,6 +71,7 @@ mod call;
 mod cancel;
 mod codegen;
 mod error;
+mod fuzzing;
 pub mod health;
 
 #[doc(hidden)]
@@ -89,3 +90,6 @@ pub use crate::metadata::Metadata;
 pub use crate::server::{CallContext, Server, Service};
 pub use crate::status::{Code, Status};
 pub use crate::transport::{Peer, Target};
+
+#[doc(hidden)]
+pub use crate::fuzzing::__fuzz;

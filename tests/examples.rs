@@ -167,3 +167,23 @@ async fn the_clock_client_survives_a_server_restart_and_resumes_receiving() {
     assert!(seq < 1000, "the tick comes from the restarted server's count: {tick}");
     client.kill().await.expect("stop the client");
 }
+
+#[tokio::test]
+async fn interop_client_passes_every_case_against_interop_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = format!("unix:{}", dir.path().join("interop.sock").to_str().expect("utf-8 path"));
+    let mut server = Command::new(example("interop_server"))
+        .args(["--addr", &addr])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn interop_server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let first = timeout(LIMIT, lines.next_line()).await.expect("server start").expect("read");
+    assert_eq!(first, Some(format!("listening on {addr}")));
+
+    let stdout = run("interop_client", &["--addr", &addr, "--test_case", "all"]).await;
+    assert_eq!(stdout.lines().count(), 14, "{stdout}");
+    assert!(stdout.lines().all(|l| l.ends_with(": PASS")), "{stdout}");
+    server.start_kill().expect("stop interop_server");
+}

@@ -36,6 +36,11 @@ impl Channel {
         options: &CallOptions,
         deadline: &mut Deadline,
     ) -> Result<(ResponseFuture, SendStream<Bytes>), Status> {
+        // Opening a stream rarely waits, so a task that opens calls in a loop (and cancels
+        // them) might never yield: h2's connection task would not run, and every stream's state
+        // would pile up until it does. Spending tokio's cooperative budget makes such a loop
+        // yield now and then, keeping memory flat.
+        tokio::task::consume_budget().await;
         let uri = self.uri(path)?;
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
@@ -104,7 +109,11 @@ impl Channel {
                     retries -= 1;
                     continue;
                 }
-                Err(err) => return Err(status_from_h2(&err)),
+                // Any other failure means the stream is already over: the server ended the
+                // call early (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and
+                // h2 refuses the data as an "inactive stream". The call's real status is in
+                // the response; read that.
+                Err(_) => {}
             }
             let mut reader = ResponseReader::new(response, None, deadline, max_recv);
             if let Err(status) = reader.headers().await {
@@ -135,7 +144,10 @@ impl Channel {
         encode_message(request, self.inner.config.max_send_message_len, &mut body)?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream) = self.start(path, &options, &mut deadline).await?;
-        stream.send_data(body.freeze(), true).map_err(|err| status_from_h2(&err))?;
+        // A failure here means the stream is already over: the server ended the call early
+        // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
+        // as an "inactive stream". The call's real status is in the response; read that.
+        let _ = stream.send_data(body.freeze(), true);
         let send = Arc::new(Mutex::new(stream));
         let reader = ResponseReader::new(
             response,

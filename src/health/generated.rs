@@ -55,7 +55,8 @@ pub mod health_check_response {
 }
 /// Asks for the health of every known service.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
-pub struct HealthListRequest {}
+pub struct HealthListRequest {
+}
 /// The health of every known service.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct HealthListResponse {
@@ -82,8 +83,9 @@ pub mod health_server {
             &self,
             ctx: codegen::CallContext,
             request: super::HealthCheckRequest,
-        ) -> impl codegen::Future<Output = Result<super::HealthCheckResponse, codegen::Status>> + Send
-        {
+        ) -> impl codegen::Future<
+            Output = Result<super::HealthCheckResponse, codegen::Status>,
+        > + Send {
             let _ = (ctx, request);
             async {
                 let message = "method /grpc.health.v1.Health/Check is not implemented";
@@ -98,8 +100,9 @@ pub mod health_server {
             &self,
             ctx: codegen::CallContext,
             request: super::HealthListRequest,
-        ) -> impl codegen::Future<Output = Result<super::HealthListResponse, codegen::Status>> + Send
-        {
+        ) -> impl codegen::Future<
+            Output = Result<super::HealthListResponse, codegen::Status>,
+        > + Send {
             let _ = (ctx, request);
             async {
                 let message = "method /grpc.health.v1.Health/List is not implemented";

@@ -6,7 +6,7 @@
 //!   empty name is the server as a whole, SERVING from the start.
 //! - **Watch**: the current status at once, then every change. For an unknown service,
 //!   SERVICE_UNKNOWN, and the call stays open until the service appears or the client leaves.
-//!   Built on the [`Broadcast`](crate::server::Broadcast) helper, one per service.
+//!   Built on the [`Broadcast`] helper, one per service.
 //! - **List**: every known service's status.
 //!
 //! ```no_run
@@ -23,7 +23,9 @@
 //! ```
 
 // Generated from proto/grpc/health/v1/health.proto; tests/generated.rs keeps it current.
+// Not rustfmt's to reformat: the test compares it byte for byte with the generator's output.
 #[allow(clippy::all, unreachable_pub)]
+#[rustfmt::skip]
 mod generated;
 
 use std::collections::HashMap;

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -45,6 +46,7 @@ pub(crate) async fn serve(
     mut respond: SendResponse<Bytes>,
     conn: Arc<ConnShared>,
 ) {
+    let _live = LiveCall::enter(&conn.server.live_calls);
     let (parts, body) = request.into_parts();
     let server = &conn.server;
     let call = match accept(&parts, &server.router) {
@@ -100,6 +102,22 @@ pub(crate) async fn serve(
         finished: false,
     }
     .await
+}
+
+/// Counts a call in [`ServerShared::live_calls`](super::ServerShared) while its task lives.
+struct LiveCall(Arc<AtomicUsize>);
+
+impl LiveCall {
+    fn enter(count: &Arc<AtomicUsize>) -> LiveCall {
+        count.fetch_add(1, Ordering::AcqRel);
+        LiveCall(count.clone())
+    }
+}
+
+impl Drop for LiveCall {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 struct Accepted {

@@ -7,6 +7,7 @@ use std::task::Poll;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::authority::AuthorityFilter;
 use super::{ConnShared, ServerShared};
 use crate::transport::Peer;
 
@@ -20,6 +21,9 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let config = &server.config;
+    // h2 refuses an `:authority` that is not a URI authority; C-core sends the percent-encoded
+    // socket path for unix: targets. The filter hands h2 `localhost` instead.
+    let io = AuthorityFilter::new(io, config.max_header_list_size as usize);
     let handshake = config.h2_builder().handshake(io);
     let shutdown = server.shutdown.clone();
     let mut conn = {

@@ -60,8 +60,10 @@ impl CallContext {
         &self.metadata
     }
 
-    /// The `:authority` the client sent: `localhost` from most Unix-socket clients, the
-    /// percent-encoded socket path from gRPC C-core.
+    /// The `:authority` the client sent: `localhost` from most Unix-socket clients (grpc-go,
+    /// grpc-js). One that is not a valid URI authority, like the percent-encoded socket path
+    /// gRPC C-core (Python's grpcio) sends for `unix:` targets, reads as `localhost` here: `h2`
+    /// would refuse the request otherwise, and the server accepts any `:authority`.
     pub fn authority(&self) -> Option<&str> {
         self.authority.as_ref().map(|a| a.as_str())
     }

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod authority;
 mod broadcast;
 mod call;
 mod conn;
@@ -27,6 +28,7 @@ mod stream;
 use std::future::Future;
 use std::path::Path;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -104,6 +106,8 @@ pub(crate) struct ServerShared {
     pub(crate) router: Router,
     pub(crate) config: ServerConfig,
     pub(crate) shutdown: ShutdownSignal,
+    /// Calls whose task is still alive (see [`ShutdownHandle::live_calls`]).
+    pub(crate) live_calls: Arc<AtomicUsize>,
 }
 
 pub(crate) struct ConnShared {
@@ -220,6 +224,7 @@ impl Builder {
             router: std::mem::take(&mut self.router),
             config: self.config.clone(),
             shutdown: ShutdownSignal::default(),
+            live_calls: Arc::default(),
         };
         Server { shared: Arc::new(shared), listener }
     }
@@ -279,6 +284,7 @@ impl std::fmt::Debug for Server {
 #[derive(Clone, Debug)]
 pub struct ShutdownHandle {
     signal: ShutdownSignal,
+    live_calls: Arc<AtomicUsize>,
 }
 
 impl ShutdownHandle {
@@ -291,6 +297,13 @@ impl ShutdownHandle {
     pub fn shutdown_now(&self) {
         self.signal.drain.cancel();
         self.signal.force.cancel();
+    }
+
+    /// Test hook: how many calls still have a task on this server, from the request headers
+    /// until the handler has returned and the last frame is out (or the stream is gone).
+    #[doc(hidden)]
+    pub fn live_calls(&self) -> usize {
+        self.live_calls.load(Ordering::Acquire)
     }
 }
 
@@ -308,7 +321,10 @@ impl Server {
 
     /// A handle to shut the server down from elsewhere.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle { signal: self.shared.shutdown.clone() }
+        ShutdownHandle {
+            signal: self.shared.shutdown.clone(),
+            live_calls: self.shared.live_calls.clone(),
+        }
     }
 
     /// Accepts connections and serves them until [`ShutdownHandle::shutdown`]; then drains, and

@@ -20,6 +20,8 @@
 //! - `grpc-status-details-bin` that is not base64, has several values, or is not a
 //!   `google.rpc.Status` is ignored; one whose code differs from `grpc-status` gives
 //!   [`Code::Internal`] "grpc-status-details-bin mismatch" (grpc-go `status.FromProto` rules);
+//!   details are also dropped when `grpc-status` is above 16: the status becomes UNKNOWN, and
+//!   details naming the original code would contradict it;
 //! - a `-bin` metadata entry that is not base64 is dropped and the status is kept: the status
 //!   is the call's outcome and matters more than one unreadable trailer.
 
@@ -150,8 +152,10 @@ impl Status {
                         rpc.code
                     ))
                 }
-                Ok(_) => Status::with_details(code, message, details),
-                Err(_) => Status::new(code, message),
+                // Details are kept only when they describe the status returned: a code above
+                // 16 became UNKNOWN, and details saying 17 would contradict it once rendered.
+                Ok(_) if code as u64 == wire_code => Status::with_details(code, message, details),
+                Ok(_) | Err(_) => Status::new(code, message),
             },
         };
         Some(status.with_metadata(Metadata::from_headers_lossy(headers)))

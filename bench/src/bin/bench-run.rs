@@ -507,7 +507,7 @@ fn command_output(program: &str, args: &[&str]) -> String {
 
 /// Versions of the crates that matter, from the workspace lock file.
 fn crate_versions() -> String {
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
     let Ok(text) = std::fs::read_to_string(lock) else { return "unknown".to_owned() };
     let wanted = [
         "h2",

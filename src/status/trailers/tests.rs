@@ -192,6 +192,18 @@ fn details_whose_code_differs_from_grpc_status_become_internal() {
     assert_eq!(status.metadata().get("k"), Some("v"));
 }
 
+/// Fuzz regression (status_trailers): details saying 17 were kept on the UNKNOWN status a
+/// `grpc-status: 17` became, so rendering it again produced a details mismatch.
+#[test]
+fn details_of_a_code_above_16_are_dropped_with_the_code() {
+    let mut headers = trailers(&[("grpc-status", "17")]);
+    headers.insert("grpc-status-details-bin", details_header(&rpc_status(17, "new code")));
+    let status = Status::from_headers(&headers).unwrap();
+    assert_eq!(status.code(), Code::Unknown);
+    assert!(status.details().is_empty());
+    assert_eq!(Status::from_headers(&status.to_headers()), Some(status));
+}
+
 #[test]
 fn matching_details_are_kept_padded_or_not() {
     let details = rpc_status(5, "gone");

@@ -1,0 +1,225 @@
+//! The gRPC interop server: `grpc.testing.TestService` as the "Server" section of
+//! interop-test-descriptions.md describes it, for the reference implementations' clients.
+//!
+//! ```sh
+//! cargo run --example interop_server -- --addr unix:/tmp/interop.sock   # or --addr 127.0.0.1:50051
+//! ```
+//!
+//! Prints `listening on ADDR` once clients may connect; serves until SIGTERM or Ctrl-C.
+//! `UnimplementedCall` keeps the generated default (UNIMPLEMENTED), and
+//! `grpc.testing.UnimplementedService` is not served at all. `tests/peers/run` drives it.
+
+use std::time::Duration;
+
+use h2grpc::server::{RequestStream, ResponseSink};
+use h2grpc::{CallContext, Code, Server, Status, Target};
+
+/// The code generated from `proto/grpc/testing/*.proto` by `build.rs`.
+pub mod grpc_testing {
+    h2grpc::include_proto!("grpc.testing");
+}
+use grpc_testing::test_service_server::{self, TestService};
+use grpc_testing::{
+    EchoStatus, Empty, Payload, PayloadType, SimpleRequest, SimpleResponse,
+    StreamingInputCallRequest, StreamingInputCallResponse, StreamingOutputCallRequest,
+    StreamingOutputCallResponse,
+};
+
+const ECHO_INITIAL: &str = "x-grpc-test-echo-initial";
+const ECHO_TRAILING: &str = "x-grpc-test-echo-trailing-bin";
+
+/// Echo Metadata: the initial value back as a response header, the `-bin` value back as a
+/// trailer (on every outcome, errors included).
+fn echo_metadata(ctx: &CallContext) -> Result<(), Status> {
+    if let Some(value) = ctx.metadata().get(ECHO_INITIAL) {
+        ctx.set_header(ECHO_INITIAL, value)?;
+    }
+    for value in ctx.metadata().get_all_bin(ECHO_TRAILING) {
+        ctx.set_trailer_bin(ECHO_TRAILING, &value)?;
+    }
+    Ok(())
+}
+
+/// Echo Status: a requested non-OK status ends the call with that code and message.
+fn echo_status(status: &Option<EchoStatus>) -> Result<(), Status> {
+    match status {
+        Some(s) if s.code != 0 => Err(Status::new(Code::from_i32(s.code), s.message.clone())),
+        _ => Ok(()),
+    }
+}
+
+fn payload(response_type: i32, size: i32) -> Result<Payload, Status> {
+    if response_type != PayloadType::Compressable as i32 {
+        return Err(Status::invalid_argument(format!("unsupported response_type {response_type}")));
+    }
+    let size = usize::try_from(size)
+        .map_err(|_| Status::invalid_argument(format!("negative response size {size}")))?;
+    Ok(Payload { r#type: PayloadType::Compressable as i32, body: vec![0; size] })
+}
+
+/// Sends one response per ResponseParameters, sleeping `interval_us` before each.
+async fn respond(
+    req: &StreamingOutputCallRequest,
+    sink: &mut ResponseSink<StreamingOutputCallResponse>,
+) -> Result<(), Status> {
+    for params in &req.response_parameters {
+        if params.interval_us > 0 {
+            tokio::time::sleep(Duration::from_micros(params.interval_us as u64)).await;
+        }
+        let payload = payload(req.response_type, params.size)?;
+        sink.send(StreamingOutputCallResponse { payload: Some(payload), ..Default::default() })
+            .await?;
+    }
+    Ok(())
+}
+
+struct Interop;
+
+impl TestService for Interop {
+    async fn empty_call(&self, ctx: CallContext, _: Empty) -> Result<Empty, Status> {
+        echo_metadata(&ctx)?;
+        Ok(Empty {})
+    }
+
+    async fn unary_call(
+        &self,
+        ctx: CallContext,
+        req: SimpleRequest,
+    ) -> Result<SimpleResponse, Status> {
+        echo_metadata(&ctx)?;
+        echo_status(&req.response_status)?;
+        if req.expect_compressed.is_some_and(|b| b.value) {
+            // h2grpc refuses compressed requests (grpc-encoding other than identity) before the
+            // handler runs, so a request that gets here was certainly not compressed.
+            return Err(Status::invalid_argument("expected a compressed request; it was not"));
+        }
+        let payload = payload(req.response_type, req.response_size)?;
+        Ok(SimpleResponse { payload: Some(payload), ..SimpleResponse::default() })
+    }
+
+    async fn streaming_output_call(
+        &self,
+        ctx: CallContext,
+        req: StreamingOutputCallRequest,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
+        echo_status(&req.response_status)?;
+        respond(&req, &mut sink).await
+    }
+
+    async fn streaming_input_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingInputCallRequest>,
+    ) -> Result<StreamingInputCallResponse, Status> {
+        echo_metadata(&ctx)?;
+        let mut total = 0usize;
+        while let Some(req) = requests.message().await? {
+            if req.expect_compressed.is_some_and(|b| b.value) {
+                return Err(Status::invalid_argument("expected a compressed request; it was not"));
+            }
+            total += req.payload.map_or(0, |p| p.body.len());
+        }
+        let aggregated_payload_size = i32::try_from(total).map_err(|_| {
+            Status::out_of_range(format!("aggregated size {total} overflows int32"))
+        })?;
+        Ok(StreamingInputCallResponse { aggregated_payload_size })
+    }
+
+    async fn full_duplex_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingOutputCallRequest>,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
+        while let Some(req) = requests.message().await? {
+            echo_status(&req.response_status)?;
+            respond(&req, &mut sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn half_duplex_call(
+        &self,
+        ctx: CallContext,
+        mut requests: RequestStream<StreamingOutputCallRequest>,
+        mut sink: ResponseSink<StreamingOutputCallResponse>,
+    ) -> Result<(), Status> {
+        echo_metadata(&ctx)?;
+        let mut buffered = Vec::new();
+        while let Some(req) = requests.message().await? {
+            buffered.push(req);
+        }
+        for req in &buffered {
+            echo_status(&req.response_status)?;
+            respond(req, &mut sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn cacheable_unary_call(
+        &self,
+        ctx: CallContext,
+        req: SimpleRequest,
+    ) -> Result<SimpleResponse, Status> {
+        self.unary_call(ctx, req).await
+    }
+}
+
+fn addr_arg() -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--addr=") {
+            return Some(value.to_owned());
+        }
+        if arg == "--addr" {
+            return args.next();
+        }
+    }
+    None
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use h2grpc::health::{HealthReporter, ServingStatus};
+
+    let Some(addr) = addr_arg() else {
+        eprintln!("usage: interop_server --addr unix:/path/to.sock | host:port");
+        std::process::exit(2);
+    };
+    let mut builder = Server::builder();
+    builder.add_service(test_service_server::service(Interop));
+    // The standard health service too, so health clients can be tested against it: the test
+    // service is SERVING, and `h2grpc.test.Toggling` flips every 50 ms so Watch has changes
+    // to deliver.
+    let health = HealthReporter::new();
+    health.set_status("grpc.testing.TestService", ServingStatus::Serving);
+    builder.add_service(health.service());
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(std::time::Duration::from_millis(50));
+        for serving in [true, false].into_iter().cycle() {
+            timer.tick().await;
+            let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+            health.set_status("h2grpc.test.Toggling", status);
+        }
+    });
+    let server = match Target::parse(&addr)? {
+        Target::Unix(path) => builder.bind_unix(path)?,
+        Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,
+        Target::Tcp { host, port } => builder.bind_tcp((host.as_str(), port))?,
+    };
+    let shutdown = server.shutdown_handle();
+    let serving = tokio::spawn(server.serve());
+    println!("listening on {addr}");
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    shutdown.shutdown_now();
+    serving.await??;
+    Ok(())
+}
