@@ -129,12 +129,25 @@ impl OutboxState {
     pub(crate) fn take(&mut self, max: usize) -> Bytes {
         let n = max.min(self.buf.len());
         let chunk = self.buf.split_to(n).freeze();
+        self.wake_sink_if_room();
+        chunk
+    }
+
+    /// Like [`take`](Self::take), while the call goes on: leaves the outbox room for the next
+    /// messages ([`split_for_send`](super::split_for_send)).
+    pub(crate) fn take_for_send(&mut self, max: usize) -> Bytes {
+        let n = max.min(self.buf.len());
+        let chunk = super::split_for_send(&mut self.buf, n);
+        self.wake_sink_if_room();
+        chunk
+    }
+
+    fn wake_sink_if_room(&mut self) {
         if self.buf.len() < COALESCE_BYTES {
             if let Some(waker) = self.sink_waker.take() {
                 waker.wake();
             }
         }
-        chunk
     }
 
     pub(crate) fn set_driver_waker(&mut self, waker: &Waker) {

@@ -352,7 +352,8 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
                 Ok(Ok(capacity)) => capacity,
                 Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
             };
-            let chunk = self.buf.split_to(capacity.min(self.buf.len())).freeze();
+            let n = capacity.min(self.buf.len());
+            let chunk = crate::call::split_for_send(&mut self.buf, n);
             let sent = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(chunk, false);
             if let Err(err) = sent {
                 return Err(self.fail(status_from_h2(&err)));

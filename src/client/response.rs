@@ -313,8 +313,9 @@ impl ResponseReader {
         self.trailers.as_ref()
     }
 
-    pub(crate) fn into_metadata(self) -> (Metadata, Metadata) {
-        (self.headers.clone().unwrap_or_default(), self.trailers.clone().unwrap_or_default())
+    pub(crate) fn into_metadata(mut self) -> (Metadata, Metadata) {
+        // Taken, not cloned: `Drop` forbids moving fields out, and only `state` matters to it.
+        (self.headers.take().unwrap_or_default(), self.trailers.take().unwrap_or_default())
     }
 
     /// Reads a single response message and the OK status after it.

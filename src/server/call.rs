@@ -327,7 +327,7 @@ impl Responder {
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            let chunk = state.take(capacity);
+            let chunk = state.take_for_send(capacity);
             stream.send_data(chunk, false)?;
         }
     }

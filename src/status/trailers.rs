@@ -70,19 +70,22 @@ impl Status {
         // `try_insert` fails only when the map is out of room for new names (24,576): losing
         // a field there beats a panic.
         let _ = headers.try_insert(GRPC_STATUS, HeaderValue::from(self.code() as i32));
-        let message = HeaderValue::from_str(&encode_grpc_message(self.message()));
+        // Empty fields (every OK status) are not encoded at all: no allocation per call.
+        let message = match self.message() {
+            "" => None,
+            text => HeaderValue::from_str(&encode_grpc_message(text)).ok(),
+        };
         match message {
-            Ok(value) if !self.message().is_empty() => {
-                let _ = headers.try_insert(GRPC_MESSAGE, value);
-            }
-            _ => drop(headers.remove(GRPC_MESSAGE)),
+            Some(value) => drop(headers.try_insert(GRPC_MESSAGE, value)),
+            None => drop(headers.remove(GRPC_MESSAGE)),
         }
-        let details = HeaderValue::from_maybe_shared(Bytes::from(BASE64.encode(self.details())));
+        let details = match &self.details()[..] {
+            [] => None,
+            bytes => HeaderValue::from_maybe_shared(Bytes::from(BASE64.encode(bytes))).ok(),
+        };
         match details {
-            Ok(value) if !self.details().is_empty() => {
-                let _ = headers.try_insert(GRPC_STATUS_DETAILS_BIN, value);
-            }
-            _ => drop(headers.remove(GRPC_STATUS_DETAILS_BIN)),
+            Some(value) => drop(headers.try_insert(GRPC_STATUS_DETAILS_BIN, value)),
+            None => drop(headers.remove(GRPC_STATUS_DETAILS_BIN)),
         }
         self.metadata().extend_into(headers);
     }

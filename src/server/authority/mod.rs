@@ -29,6 +29,7 @@ mod hpack;
 mod huffman;
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -304,19 +305,31 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AuthorityFilter<IO> {
                 }
                 _ => 0,
             };
+            // Neither path zero-fills memory: `buf` is usually uninitialized (h2 reads into the
+            // spare capacity of its buffer), and zeroing it, or an 8 KiB stack buffer, on every
+            // read cost more than all of h2's work on a small message.
             if direct > 0 {
-                let dst = buf.initialize_unfilled_to(direct);
-                let mut read = ReadBuf::new(dst);
-                ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
-                let n = read.filled().len();
-                buf.advance(n);
+                let n = if direct >= buf.remaining() {
+                    // All of `buf` may take payload: the socket reads straight into it.
+                    let before = buf.filled().len();
+                    ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+                    buf.filled().len() - before
+                } else {
+                    // Only `direct` bytes belong to the frame being forwarded.
+                    let mut chunk = [MaybeUninit::<u8>::uninit(); 8192];
+                    let len = direct.min(chunk.len());
+                    let mut read = ReadBuf::uninit(&mut chunk[..len]);
+                    ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
+                    buf.put_slice(read.filled());
+                    read.filled().len()
+                };
                 if this.mode != Mode::Passthrough {
                     this.copy_left -= n;
                 }
                 return Poll::Ready(Ok(()));
             }
-            let mut chunk = [0u8; 8192];
-            let mut read = ReadBuf::new(&mut chunk);
+            let mut chunk = [MaybeUninit::<u8>::uninit(); 8192];
+            let mut read = ReadBuf::uninit(&mut chunk);
             ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
             if read.filled().is_empty() {
                 this.eof = true;

@@ -1,0 +1,4 @@
+//! `bench-tonic server|client`: the tonic stack (see `h2grpc_bench::cli`).
+fn main() -> std::process::ExitCode {
+    h2grpc_bench::cli::main::<h2grpc_bench::stacks::Tonic>()
+}

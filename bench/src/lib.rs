@@ -1,0 +1,122 @@
+//! End-to-end benchmarks of issue 6: h2grpc against tonic and a hand-written gRPC-on-`h2`
+//! floor, each as a server process and a client process over a Unix socket.
+//!
+//! # Layout
+//!
+//! ```text
+//! proto/bench.proto     Payload, StreamReq, service Bench { Unary, ServerStream, Bidi }
+//! build.rs              protox; tonic-prost-build: the messages (shared), tonic's stubs;
+//!                       h2grpc-build's generator: h2grpc's stubs on the same messages
+//! src/lib.rs            the Stack and Client traits every stack implements; the runtime
+//! src/workload.rs       W1..W4, written once against Client; the result line they print
+//! src/cli.rs            `bench-<stack> server|client ...`
+//! src/stacks/h2grpc.rs  h2grpc: generated bench_server / bench_client
+//! src/stacks/tonic.rs   tonic: generated BenchServer/BenchClient, UnixListenerStream, connector
+//! src/stacks/floor.rs   the floor: gRPC echo on bare h2 (coalescing, poll_capacity)
+//! src/bin/bench-*.rs    one binary per stack, so a server binary holds only its own stack
+//! src/bin/bench-run.rs  the orchestrator: rounds A B C A B C, medians, ratios, BENCHMARKS.md
+//! ```
+//!
+//! Every process runs a tokio multi-thread runtime with one worker, and runs all its work in a
+//! task spawned on that worker: one busy thread per process, two processes on two cores.
+
+use std::future::Future;
+use std::path::Path;
+
+pub mod cli;
+pub mod stacks;
+pub mod workload;
+
+/// The generated messages (`Payload`, `StreamReq`) and tonic's `bench_client`/`bench_server`.
+#[allow(missing_docs, clippy::all)]
+pub mod proto {
+    include!(concat!(env!("OUT_DIR"), "/bench.rs"));
+}
+
+/// h2grpc's generated `bench_server` and `bench_client`, on the messages of [`proto`].
+#[allow(missing_docs, clippy::all)]
+pub mod h2grpc_proto {
+    include!(concat!(env!("OUT_DIR"), "/h2grpc/bench.rs"));
+}
+
+pub use proto::{Payload, StreamReq};
+
+/// Any error, for the benchmark's plumbing.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The full method paths, for the stacks that are not generated.
+pub mod paths {
+    /// `rpc Unary(Payload) returns (Payload)`.
+    pub const UNARY: &str = "/bench.Bench/Unary";
+    /// `rpc ServerStream(StreamReq) returns (stream Payload)`.
+    pub const SERVER_STREAM: &str = "/bench.Bench/ServerStream";
+    /// `rpc Bidi(stream Payload) returns (stream Payload)`.
+    pub const BIDI: &str = "/bench.Bench/Bidi";
+}
+
+/// One gRPC implementation under test: its server and its client.
+pub trait Stack {
+    /// `h2grpc`, `tonic` or `floor`.
+    const NAME: &'static str;
+    /// The client handle; cloned into each concurrent caller.
+    type Client: Client;
+
+    /// Binds `socket`, calls `ready` once clients may connect, then serves until the process
+    /// is ended.
+    fn serve(
+        socket: &Path,
+        ready: impl FnOnce() + Send,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// One connection to the server at `socket`.
+    fn connect(socket: &Path) -> impl Future<Output = Result<Self::Client, BoxError>> + Send;
+}
+
+/// What a server stream delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Messages received.
+    pub messages: u64,
+    /// Payload bytes received (the `data` fields).
+    pub bytes: u64,
+}
+
+/// A client of the `Bench` service; every call decodes its responses into `Payload`s and waits
+/// for the OK status.
+pub trait Client: Clone + Send + Sync + 'static {
+    /// `Unary`: the echoed payload.
+    fn unary(&self, request: Payload) -> impl Future<Output = Result<Payload, BoxError>> + Send;
+
+    /// `ServerStream`, read to its end.
+    fn server_stream(
+        &self,
+        request: StreamReq,
+    ) -> impl Future<Output = Result<StreamStats, BoxError>> + Send;
+
+    /// `Bidi` as ping-pong on one stream: send `payload`, wait for its echo, `warmup` times,
+    /// then `rounds` more times timed; returns the time of the timed rounds.
+    fn ping_pong(
+        &self,
+        payload: Payload,
+        warmup: u32,
+        rounds: u32,
+    ) -> impl Future<Output = Result<std::time::Duration, BoxError>> + Send;
+}
+
+/// The runtime of every process: multi-thread, one worker, timers and IO enabled.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()
+}
+
+/// Runs `fut` as a task on the runtime's one worker (not on the calling thread, as `block_on`
+/// alone would), so that a process keeps one thread busy.
+pub fn run_on_worker<F>(fut: F) -> Result<F::Output, BoxError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = runtime()?;
+    let task = rt.spawn(fut);
+    let out = rt.block_on(task)?;
+    Ok(out)
+}

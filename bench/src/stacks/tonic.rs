@@ -1,0 +1,138 @@
+//! tonic, the documented way and with its defaults: generated `BenchServer` served over a
+//! `UnixListenerStream`; generated `BenchClient` on a `Channel` whose connector opens the Unix
+//! socket (tonic's `uds` example).
+//!
+//! The server gives tonic its best case: the stream handlers return ready streams
+//! (`tokio_stream::iter`, and the request stream itself for the echo) instead of the
+//! channel-and-task pattern, so tonic's encoder can coalesce as much as it likes.
+
+use std::path::Path;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper_util::rt::TokioIo;
+use tokio_stream::Stream;
+use tonic::transport::{Endpoint, Server, Uri};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::proto::bench_client::BenchClient;
+use crate::proto::bench_server::{Bench, BenchServer};
+use crate::{BoxError, Client, Payload, Stack, StreamReq, StreamStats};
+
+/// The tonic stack.
+#[derive(Debug)]
+pub struct Tonic;
+
+/// The `Bench` service.
+#[derive(Debug, Default)]
+pub struct Service;
+
+type PayloadStream = Pin<Box<dyn Stream<Item = Result<Payload, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl Bench for Service {
+    async fn unary(&self, request: Request<Payload>) -> Result<Response<Payload>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+
+    type ServerStreamStream = PayloadStream;
+
+    async fn server_stream(
+        &self,
+        request: Request<StreamReq>,
+    ) -> Result<Response<PayloadStream>, Status> {
+        let StreamReq { count, size } = request.into_inner();
+        let message = Payload { data: Bytes::from(vec![0x5a; size as usize]) };
+        let stream = tokio_stream::iter((0..count).map(move |_| Ok(message.clone())));
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    type BidiStream = PayloadStream;
+
+    async fn bidi(
+        &self,
+        request: Request<Streaming<Payload>>,
+    ) -> Result<Response<PayloadStream>, Status> {
+        // `Streaming<Payload>` already yields `Result<Payload, Status>`: echo it as it is.
+        Ok(Response::new(Box::pin(request.into_inner())))
+    }
+}
+
+impl Stack for Tonic {
+    const NAME: &'static str = "tonic";
+    type Client = TonicClient;
+
+    async fn serve(socket: &Path, ready: impl FnOnce() + Send) -> Result<(), BoxError> {
+        let listener = tokio::net::UnixListener::bind(socket)?;
+        ready();
+        Server::builder()
+            .add_service(BenchServer::new(Service))
+            .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener))
+            .await?;
+        Ok(())
+    }
+
+    async fn connect(socket: &Path) -> Result<TonicClient, BoxError> {
+        let path = socket.to_path_buf();
+        // The URI is required but unused: the connector decides where to connect.
+        let channel = Endpoint::try_from("http://[::]:50051")?
+            .connect_with_connector(tower::service_fn(move |_: Uri| {
+                let path = path.clone();
+                async move {
+                    Ok::<_, std::io::Error>(TokioIo::new(
+                        tokio::net::UnixStream::connect(path).await?,
+                    ))
+                }
+            }))
+            .await?;
+        Ok(TonicClient(BenchClient::new(channel)))
+    }
+}
+
+/// A generated client on one `Channel` (one connection).
+#[derive(Clone, Debug)]
+pub struct TonicClient(BenchClient<tonic::transport::Channel>);
+
+impl Client for TonicClient {
+    async fn unary(&self, request: Payload) -> Result<Payload, BoxError> {
+        Ok(self.0.clone().unary(request).await?.into_inner())
+    }
+
+    async fn server_stream(&self, request: StreamReq) -> Result<StreamStats, BoxError> {
+        let mut stream = self.0.clone().server_stream(request).await?.into_inner();
+        let mut stats = StreamStats::default();
+        while let Some(message) = stream.message().await? {
+            stats.messages += 1;
+            stats.bytes += message.data.len() as u64;
+        }
+        Ok(stats)
+    }
+
+    async fn ping_pong(
+        &self,
+        payload: Payload,
+        warmup: u32,
+        rounds: u32,
+    ) -> Result<Duration, BoxError> {
+        let (requests, rx) = tokio::sync::mpsc::channel(1);
+        let mut replies = self
+            .0
+            .clone()
+            .bidi(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        let mut start = Instant::now();
+        for i in 0..warmup + rounds {
+            if i == warmup {
+                start = Instant::now();
+            }
+            requests.send(payload.clone()).await?;
+            replies.message().await?.ok_or("the server ended the stream early")?;
+        }
+        let elapsed = start.elapsed();
+        drop(requests);
+        while replies.message().await?.is_some() {}
+        Ok(elapsed)
+    }
+}
