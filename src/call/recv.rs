@@ -129,3 +129,32 @@ impl MessageReader {
         Poll::Ready(result)
     }
 }
+
+/// Decodes one received message as `T`. A message that does not parse is INTERNAL
+/// (statuscodes.md: "Error parsing request proto" / "Error parsing response proto"); `what` says
+/// which. The trace, if on, sees the bytes and the decoded message.
+pub(crate) fn decode_message<T: prost::Message + Default + std::fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: Option<&CallTrace>,
+    what: &'static str,
+) -> Result<T, Status> {
+    let result = match trace {
+        None => T::decode(bytes),
+        Some(trace) => decode_traced(bytes, compressed, trace),
+    };
+    result.map_err(|err| Status::internal(format!("failed to decode {what}: {err}")))
+}
+
+/// The traced arm of [`decode_message`], out of line so that the untraced path stays small.
+#[cold]
+#[inline(never)]
+fn decode_traced<T: prost::Message + Default + std::fmt::Debug>(
+    bytes: Bytes,
+    compressed: bool,
+    trace: &CallTrace,
+) -> Result<T, prost::DecodeError> {
+    let result = T::decode(bytes.clone());
+    trace.received(compressed, &bytes, result.as_ref().ok().map(|m| m as &dyn std::fmt::Debug));
+    result
+}

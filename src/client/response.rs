@@ -329,7 +329,8 @@ impl ResponseReader {
         };
         let compressed = self.last_compressed;
         // Decoded (and traced) now, in wire order; a second message still fails first.
-        let decoded = decode(first, compressed, self.trace.as_ref());
+        let decoded =
+            crate::call::recv::decode_message(first, compressed, self.trace.as_ref(), "response");
         if self.message().await?.is_some() {
             return Err(self.fail(Status::unimplemented(
                 "response cardinality violation: the server sent more than one response message",
@@ -350,32 +351,6 @@ impl Drop for ResponseReader {
             }
         }
     }
-}
-
-/// Decodes one response message; the trace, if on, sees the bytes and the decoded message.
-pub(crate) fn decode<T: prost::Message + Default + fmt::Debug>(
-    bytes: Bytes,
-    compressed: bool,
-    trace: Option<&CallTrace>,
-) -> Result<T, Status> {
-    let result = match trace {
-        None => T::decode(bytes),
-        Some(trace) => decode_traced(bytes, compressed, trace),
-    };
-    result.map_err(|err| Status::internal(format!("failed to decode response: {err}")))
-}
-
-/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
-#[cold]
-#[inline(never)]
-fn decode_traced<T: prost::Message + Default + fmt::Debug>(
-    bytes: Bytes,
-    compressed: bool,
-    trace: &CallTrace,
-) -> Result<T, prost::DecodeError> {
-    let result = T::decode(bytes.clone());
-    trace.received(compressed, &bytes, result.as_ref().ok().map(|m| m as &dyn fmt::Debug));
-    result
 }
 
 enum Head {
@@ -449,9 +424,13 @@ impl<T: prost::Message + Default + fmt::Debug> Streaming<T> {
     /// The next message, `Ok(None)` at an OK end, or the call's failure.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
         match self.reader.message().await? {
-            Some(bytes) => {
-                decode(bytes, self.reader.last_compressed, self.reader.trace.as_ref()).map(Some)
-            }
+            Some(bytes) => crate::call::recv::decode_message(
+                bytes,
+                self.reader.last_compressed,
+                self.reader.trace.as_ref(),
+                "response",
+            )
+            .map(Some),
             None => Ok(None),
         }
     }

@@ -187,33 +187,6 @@ impl Service {
     }
 }
 
-/// Decodes one request message; a message that does not parse is INTERNAL (statuscodes.md:
-/// "Error parsing request proto"). The trace, if on, sees the bytes and the decoded message.
-pub(crate) fn decode<T: prost::Message + Default + std::fmt::Debug>(
-    bytes: Bytes,
-    compressed: bool,
-    trace: Option<&CallTrace>,
-) -> Result<T, Status> {
-    let result = match trace {
-        None => T::decode(bytes),
-        Some(trace) => decode_traced(bytes, compressed, trace),
-    };
-    result.map_err(|err| Status::internal(format!("failed to decode request: {err}")))
-}
-
-/// The traced arm of [`decode`], out of line so that the untraced path stays as small as it was.
-#[cold]
-#[inline(never)]
-fn decode_traced<T: prost::Message + Default + std::fmt::Debug>(
-    bytes: Bytes,
-    compressed: bool,
-    trace: &CallTrace,
-) -> Result<T, prost::DecodeError> {
-    let result = T::decode(bytes.clone());
-    trace.received(compressed, &bytes, result.as_ref().ok().map(|m| m as &dyn std::fmt::Debug));
-    result
-}
-
 /// Reads the single request of a unary or server-streaming call, up to the end of the stream.
 async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
     reader: &mut MessageReader,
@@ -225,7 +198,8 @@ async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
         ));
     };
     // Decoded (and traced) now, in wire order; a second message still fails first.
-    let decoded = decode(first, reader.last_compressed(), trace);
+    let decoded =
+        crate::call::recv::decode_message(first, reader.last_compressed(), trace, "request");
     if reader.message(super::call::status_from_h2).await?.is_some() {
         return Err(Status::unimplemented(
             "request cardinality violation: expected one request message, received more",

@@ -47,7 +47,8 @@ impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
         match self.reader.message(super::call::status_from_h2).await? {
             Some(bytes) => {
                 let compressed = self.reader.last_compressed();
-                super::service::decode(bytes, compressed, self.trace.as_ref()).map(Some)
+                crate::call::recv::decode_message(bytes, compressed, self.trace.as_ref(), "request")
+                    .map(Some)
             }
             None => Ok(None),
         }
