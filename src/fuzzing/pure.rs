@@ -139,15 +139,6 @@ fn header_map(input: &mut Cursor<'_>, names: &[&'static str]) -> HeaderMap {
     headers
 }
 
-/// `google.rpc.Status` with the fields `grpc-status-details-bin` is checked against.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
 /// Input: a header map (see `header_map`), then a status: `[code] [message] [details?]
 /// [metadata entries]`.
 ///
@@ -167,7 +158,7 @@ pub fn status_trailers(data: &[u8]) {
     let details = match input.u8() % 3 {
         0 => Bytes::new(),
         // Consistent details: the same code.
-        _ => Bytes::from(prost::Message::encode_to_vec(&RpcStatus {
+        _ => Bytes::from(prost::Message::encode_to_vec(&crate::status::trailers::RpcStatus {
             code: code as i32,
             message: message.clone(),
         })),

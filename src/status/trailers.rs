@@ -45,11 +45,11 @@ const GRPC_MESSAGE_ENCODED: &AsciiSet = &CONTROLS.add(b'%');
 /// The two fields of `google.rpc.Status` needed to check `grpc-status-details-bin` against
 /// `grpc-status`; `details` (field 3) is skipped as an unknown field.
 #[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
+pub(crate) struct RpcStatus {
     #[prost(int32, tag = "1")]
-    code: i32,
+    pub(crate) code: i32,
     #[prost(string, tag = "2")]
-    message: String,
+    pub(crate) message: String,
 }
 
 impl Status {
