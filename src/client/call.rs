@@ -97,6 +97,22 @@ impl Channel {
         }
     }
 
+    /// The channel's interceptors applied to `options`, and the one request of a unary or
+    /// server-streaming call framed (and compressed, if chosen) for sending.
+    fn single_request<Req: prost::Message>(
+        &self,
+        path: &str,
+        request: &Req,
+        options: CallOptions,
+    ) -> Result<(CallOptions, Bytes), Status> {
+        let options = self.inner.config.interceptors.run(path, options)?;
+        let mut body = BytesMut::new();
+        let (encoding, max_send) =
+            (self.send_encoding(&options), self.inner.config.max_send_message_len);
+        encode_compressed(request, encoding, max_send, &mut body)?;
+        Ok((options, body.freeze()))
+    }
+
     /// A unary call: one request, one response.
     ///
     /// ```no_run
@@ -118,12 +134,7 @@ impl Channel {
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let options = self.inner.config.interceptors.run(path, options)?;
-        let mut body = BytesMut::new();
-        let (encoding, max_send) =
-            (self.send_encoding(&options), self.inner.config.max_send_message_len);
-        encode_compressed(request, encoding, max_send, &mut body)?;
-        let body = body.freeze();
+        let (options, body) = self.single_request(path, request, options)?;
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
@@ -174,11 +185,7 @@ impl Channel {
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let options = self.inner.config.interceptors.run(path, options)?;
-        let mut body = BytesMut::new();
-        let (encoding, max_send) =
-            (self.send_encoding(&options), self.inner.config.max_send_message_len);
-        encode_compressed(request, encoding, max_send, &mut body)?;
+        let (options, body) = self.single_request(path, request, options)?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream, active, trace) =
             self.start(path, &options, &mut deadline).await?;
@@ -188,7 +195,7 @@ impl Channel {
         // A failure here means the stream is already over: the server ended the call early
         // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
         // as an "inactive stream". The call's real status is in the response; read that.
-        let _ = stream.send_data(body.freeze(), true);
+        let _ = stream.send_data(body, true);
         let send = Arc::new(Mutex::new(stream));
         let reader = ResponseReader::new(
             response,
