@@ -32,13 +32,16 @@ use crate::trace::{CallTrace, Direction, Payload, Preformatted, Side};
 /// CANCELLED (PROTOCOL-HTTP2.md, "Connection failure" and the RST_STREAM table).
 pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
     match err.reason() {
-        Some(h2::Reason::CANCEL) if err.is_reset() => {
-            Status::cancelled("the client cancelled the call")
-        }
-        Some(reason) if err.is_reset() => {
-            Status::cancelled(format!("the client reset the stream: {reason}"))
-        }
+        Some(reason) if err.is_reset() => status_from_reset(reason),
         _ => Status::cancelled(format!("the connection failed: {err}")),
+    }
+}
+
+/// The server-side status of a call the client reset with `reason`: CANCELLED.
+fn status_from_reset(reason: h2::Reason) -> Status {
+    match reason {
+        h2::Reason::CANCEL => Status::cancelled("the client cancelled the call"),
+        reason => Status::cancelled(format!("the client reset the stream: {reason}")),
     }
 }
 
@@ -426,10 +429,7 @@ impl Future for Driver {
                     }
                 }
                 let status = match result {
-                    Ok(h2::Reason::CANCEL) => Status::cancelled("the client cancelled the call"),
-                    Ok(reason) => {
-                        Status::cancelled(format!("the client reset the stream: {reason}"))
-                    }
+                    Ok(reason) => status_from_reset(reason),
                     Err(err) => status_from_h2(&err),
                 };
                 this.end_early(status, false);
