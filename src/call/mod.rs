@@ -26,3 +26,18 @@ pub(crate) fn split_for_send(buf: &mut bytes::BytesMut, n: usize) -> bytes::Byte
     }
     chunk
 }
+
+/// HTTP/2 settings both sides use by default (each builder setter documents its own). HTTP/2's
+/// own 64 KiB windows are too small to keep a local socket busy.
+pub(crate) mod defaults {
+    /// Each stream's receive window.
+    pub(crate) const STREAM_WINDOW: u32 = 1024 * 1024;
+    /// The connection's receive window, shared by its streams.
+    pub(crate) const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
+    /// SETTINGS_MAX_FRAME_SIZE for frames we receive: HTTP/2's default.
+    pub(crate) const MAX_FRAME_SIZE: u32 = 16 * 1024;
+    /// SETTINGS_MAX_HEADER_LIST_SIZE for header blocks we receive.
+    pub(crate) const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+    /// Bytes `h2` may hold per stream before a sender waits.
+    pub(crate) const MAX_SEND_BUFFER_SIZE: usize = 128 * 1024;
+}

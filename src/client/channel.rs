@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::intercept::Interceptors;
 use super::keepalive::{self, ActiveCall, Calls, KeepaliveShared, Watched};
 use super::CallOptions;
+use crate::call::defaults;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
@@ -46,11 +47,11 @@ impl Default for ClientConfig {
         ClientConfig {
             max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
             max_send_message_len: usize::MAX,
-            initial_stream_window_size: 1024 * 1024,
-            initial_connection_window_size: 4 * 1024 * 1024,
-            max_frame_size: 16 * 1024,
-            max_header_list_size: 16 * 1024,
-            max_send_buffer_size: 128 * 1024,
+            initial_stream_window_size: defaults::STREAM_WINDOW,
+            initial_connection_window_size: defaults::CONNECTION_WINDOW,
+            max_frame_size: defaults::MAX_FRAME_SIZE,
+            max_header_list_size: defaults::MAX_HEADER_LIST_SIZE,
+            max_send_buffer_size: defaults::MAX_SEND_BUFFER_SIZE,
             connect_timeout: Duration::from_secs(5),
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),

@@ -46,6 +46,7 @@ pub use self::stream::{RequestStream, ResponseSink};
 
 use self::intercept::Interceptors;
 use self::service::Router;
+use crate::call::defaults;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
@@ -78,11 +79,11 @@ impl Default for ServerConfig {
             max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
             max_send_message_len: usize::MAX,
             max_concurrent_streams: 1024,
-            max_header_list_size: 16 * 1024,
-            initial_stream_window_size: 1024 * 1024,
-            initial_connection_window_size: 4 * 1024 * 1024,
-            max_frame_size: 16 * 1024,
-            max_send_buffer_size: 128 * 1024,
+            max_header_list_size: defaults::MAX_HEADER_LIST_SIZE,
+            initial_stream_window_size: defaults::STREAM_WINDOW,
+            initial_connection_window_size: defaults::CONNECTION_WINDOW,
+            max_frame_size: defaults::MAX_FRAME_SIZE,
+            max_send_buffer_size: defaults::MAX_SEND_BUFFER_SIZE,
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
