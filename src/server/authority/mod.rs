@@ -7,21 +7,57 @@
 //! from those clients fails. GRPC-WIRE.md 6: servers must accept any `:authority`.
 //!
 //! The filter reads the client's frames, decodes each header block with its own HPACK decoder
-//! (which mirrors the client's encoder, as `h2`'s would), and:
+//! (which mirrors the client's encoder, as `h2`'s would), and is in one of three modes:
 //!
 //! ```text
-//! every :authority valid, nothing rewritten yet  -> the original frames, byte for byte
-//! an :authority that h2 would refuse             -> the block re-encoded as plain literals,
-//!                                                   with that :authority replaced by localhost
-//! once one block was re-encoded                  -> every later block is re-encoded too
+//! Watching    no block with an :authority seen yet      -> the original frames, byte for byte
+//!   |  |
+//!   |  +- first :authority valid -> Passthrough         -> everything as it comes, unread
+//!   |                  (also from any mode on a block this filter cannot follow, see below)
+//!   +---- an :authority h2 would refuse -> Rewriting    -> every block from this one on
+//!                                                          re-encoded as plain literals, a
+//!                                                          refused :authority as localhost
 //! ```
 //!
-//! Re-encoded blocks use only literals that are never indexed, so `h2`'s decoder keeps no state
-//! the client's later blocks could refer to: from the first rewrite on, this decoder alone
-//! tracks the client's dynamic table. Other frames pass through untouched. Anything this filter
-//! cannot follow (a malformed header block, a CONTINUATION out of place, a block over the size
-//! limit) switches it to pass everything through unchanged, so `h2` reports the error itself.
-//! Before any rewrite that is exactly what `h2` alone would do; after one, `h2`'s table no longer
+//! Passthrough is the common case: our own client, Node and tonic send a valid `:authority`, so
+//! after their first request the filter reads straight into `h2`'s buffer, with no decoding, no
+//! copy and no bookkeeping, for the rest of the connection. A gRPC channel targets one authority
+//! and sends it on every call, so the first one stands for the others. If a client did send a
+//! refused `:authority` later on such a connection, `h2` answers that stream itself, with
+//! PROTOCOL_ERROR, exactly as without this filter: the price of not decoding every block twice.
+//! Watching goes on through blocks with no `:authority` (a malformed request, say); the first
+//! block that has one decides for the whole connection: one whose first `:authority` was
+//! refused (C-core) is rewritten to its end.
+//!
+//! HPACK state is why the modes only go one way. Passthrough is sound because nothing was
+//! rewritten before it: `h2` saw the client's blocks byte for byte, so its decoder holds the
+//! client's dynamic table and can decode the rest alone. Re-encoded blocks use only literals
+//! that are never indexed, so `h2`'s decoder keeps no state the client's later blocks could refer
+//! to: from the first rewrite on, this decoder alone tracks the client's dynamic table, and it
+//! must see every later block, hence Rewriting never ends.
+//!
+//! Other frames (DATA above all) are copied only where they must be: in every mode the socket
+//! is read straight into `h2`'s buffer, and those bytes stay there up to the first HEADERS or
+//! CONTINUATION frame header, or a frame header cut by the read. Only that tail is copied aside
+//! (`raw`) to be decoded; a payload read into `raw` goes from there to `h2`, and only header
+//! frames and the heads of other frames pass through `out`:
+//!
+//! ```text
+//! socket --read--> h2's buffer: [preface | SETTINGS | DATA ...] [HEADERS | DATA ...]
+//!                               |      left where it is       | copied to `raw`
+//! raw:  [HEADERS] [DATA head] [DATA payload] [HEADERS ...]
+//!          |           |             +--------------------> h2's buffer, after `out`
+//!          +-----------+--> `out` (original or re-encoded) -> h2's buffer
+//! ```
+//!
+//! Frames pass this way whatever their length, up to the 2^24-1 bytes HTTP/2 allows, so the
+//! server may advertise any SETTINGS_MAX_FRAME_SIZE. Header frames are collected whole, up to
+//! the server's SETTINGS_MAX_HEADER_LIST_SIZE (at least 16 KiB); re-encoded blocks are cut
+//! into frames of 16 KiB, which every peer accepts.
+//!
+//! Anything this filter cannot follow (a malformed header block, a CONTINUATION out of place, a
+//! header frame or block over that limit) switches it to Passthrough, so `h2` reports the error
+//! itself. Before any rewrite that is exactly what `h2` alone would do; after one, `h2`'s table no longer
 //! matches the client's, so such a connection ends with a COMPRESSION_ERROR instead (a client
 //! that sent a bad `:authority` and then a broken or oversized header block).
 
@@ -29,7 +65,6 @@ mod hpack;
 mod huffman;
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -52,13 +87,15 @@ const HEADER_TABLE_SIZE: usize = 4096;
 /// What replaces an `:authority` that `h2` would refuse.
 const REPLACEMENT: &[u8] = b"localhost";
 
+/// Where the filter is; see the module docs. Modes only go down this list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
-    /// Decoding every block, forwarding the original bytes.
+    /// Decoding every block, forwarding the original bytes: no block had an `:authority` yet.
     Watching,
-    /// Decoding and re-encoding every block.
+    /// Decoding and re-encoding every block: one had an `:authority` that `h2` would refuse.
     Rewriting,
-    /// Forwarding everything as it comes.
+    /// Forwarding everything as it comes, reading straight into `h2`'s buffer once `out` is
+    /// empty: the first `:authority` was valid, or the filter gave up.
     Passthrough,
 }
 
@@ -77,13 +114,14 @@ struct PendingBlock {
 #[derive(Debug)]
 pub(crate) struct AuthorityFilter<IO> {
     io: IO,
-    /// Bytes read from the socket and not yet processed.
+    /// Bytes read from the socket and not yet in `out` or `h2`'s buffer: `copy_left` bytes to
+    /// forward as they are, then frames to process.
     raw: BytesMut,
-    /// Bytes ready for `h2`.
+    /// Bytes ready for `h2`, before those in `raw`.
     out: BytesMut,
     mode: Mode,
-    preface_left: usize,
-    /// Payload bytes of a pass-through frame still to forward.
+    /// Bytes to forward as they are (the preface, then each non-header frame's payload) before
+    /// the next frame header; the first of them are at the start of `raw`, if it has any.
     copy_left: usize,
     block: Option<PendingBlock>,
     decoder: hpack::Decoder,
@@ -100,8 +138,7 @@ impl<IO> AuthorityFilter<IO> {
             raw: BytesMut::new(),
             out: BytesMut::new(),
             mode: Mode::Watching,
-            preface_left: PREFACE_LEN,
-            copy_left: 0,
+            copy_left: PREFACE_LEN,
             block: None,
             decoder: hpack::Decoder::new(HEADER_TABLE_SIZE),
             limit: limit.max(MAX_FRAME),
@@ -109,47 +146,50 @@ impl<IO> AuthorityFilter<IO> {
         }
     }
 
-    /// Moves what can be processed from `raw` to `out`.
-    fn process(&mut self) {
+    /// How many of `read`, bytes just read into `h2`'s buffer with nothing before them in `raw`
+    /// or `out`, can stay there: all up to the first header frame, or the first frame header
+    /// cut short. Counts them off `copy_left`.
+    fn keep(&mut self, read: &[u8]) -> usize {
+        let mut kept = 0;
         loop {
-            if self.mode == Mode::Passthrough {
-                let raw = self.raw.split();
-                self.out.unsplit(raw);
-                return;
+            let n = self.copy_left.min(read.len() - kept);
+            self.copy_left -= n;
+            kept += n;
+            if self.block.is_some() {
+                // A CONTINUATION is due; `process` takes whatever comes instead.
+                return kept;
             }
-            if self.preface_left > 0 || self.copy_left > 0 {
-                let left = if self.preface_left > 0 {
-                    &mut self.preface_left
-                } else {
-                    &mut self.copy_left
-                };
-                let n = (*left).min(self.raw.len());
-                if n == 0 {
-                    return;
-                }
-                *left -= n;
-                let chunk = self.raw.split_to(n);
-                self.out.unsplit(chunk);
-                continue;
+            let Some(head) = read.get(kept..kept + FRAME_HEADER_LEN) else {
+                return kept;
+            };
+            if head[3] == HEADERS || head[3] == CONTINUATION {
+                return kept;
             }
+            self.copy_left = frame_len(head);
+            kept += FRAME_HEADER_LEN;
+        }
+    }
+
+    /// Moves the frames at the start of `raw` to `out`, up to the next payload to forward as
+    /// is (`copy_left`), an incomplete frame, or Passthrough.
+    fn process(&mut self) {
+        while self.mode != Mode::Passthrough && self.copy_left == 0 {
             if self.raw.len() < FRAME_HEADER_LEN {
                 return;
             }
-            let len = usize::from(self.raw[0]) << 16
-                | usize::from(self.raw[1]) << 8
-                | usize::from(self.raw[2]);
+            let len = frame_len(&self.raw);
             let (kind, flags) = (self.raw[3], self.raw[4]);
             let stream_id =
                 u32::from_be_bytes([self.raw[5], self.raw[6], self.raw[7], self.raw[8]])
                     & 0x7fff_ffff;
-            let header_frame = kind == HEADERS || kind == CONTINUATION;
-            if !header_frame {
+            if kind != HEADERS && kind != CONTINUATION {
                 if self.block.is_some() {
                     // Only CONTINUATION may follow a HEADERS without END_HEADERS.
                     return self.give_up();
                 }
-                let header = self.raw.split_to(FRAME_HEADER_LEN);
-                self.out.unsplit(header);
+                self.out.put_slice(&self.raw[..FRAME_HEADER_LEN]);
+                self.raw.advance(FRAME_HEADER_LEN);
+                // The payload goes from `raw` to `h2` once `out` is handed over.
                 self.copy_left = len;
                 continue;
             }
@@ -177,34 +217,39 @@ impl<IO> AuthorityFilter<IO> {
                 fragment: BytesMut::new(),
             });
             block.fragment.put_slice(fragment);
-            block.frames.put_slice(&frame);
+            if block.frames.is_empty() {
+                block.frames = frame;
+            } else {
+                block.frames.put_slice(&frame);
+            }
             if block.fragment.len() > self.limit {
                 return self.give_up();
             }
             if flags & END_HEADERS != 0 {
                 if let Some(block) = self.block.take() {
-                    if !self.finish(block) {
-                        return;
-                    }
+                    self.finish(block);
                 }
             }
         }
     }
 
-    /// Decodes a complete block and forwards it, original or re-encoded. `false` if the filter
-    /// gave up.
-    fn finish(&mut self, block: PendingBlock) -> bool {
+    /// Decodes a complete block and forwards it, original or re-encoded; decides the mode when
+    /// the block is the first with an `:authority`.
+    fn finish(&mut self, block: PendingBlock) {
         let Ok(decoded) = self.decoder.decode(&block.fragment, self.limit) else {
             self.block = Some(block);
-            self.give_up();
-            return false;
+            return self.give_up();
         };
         let refused = |f: &hpack::Field| {
             f.name == ":authority" && http::uri::Authority::try_from(&f.value[..]).is_err()
         };
         if self.mode == Mode::Watching && !decoded.fields.iter().any(refused) {
             self.out.unsplit(block.frames);
-            return true;
+            if decoded.fields.iter().any(|f| f.name == ":authority") {
+                // Nothing was rewritten: h2's decoder state is the client's, h2 can go alone.
+                self.pass_through();
+            }
+            return;
         }
         self.mode = Mode::Rewriting;
         let fields = decoded.fields.into_iter().map(|mut field| {
@@ -217,7 +262,6 @@ impl<IO> AuthorityFilter<IO> {
         let mut encoded = BytesMut::new();
         hpack::encode(&fields, &mut encoded);
         write_header_frames(block.stream_id, block.end_stream, encoded, &mut self.out);
-        true
     }
 
     /// Stops filtering: forwards the collected block and everything after it as received.
@@ -225,9 +269,7 @@ impl<IO> AuthorityFilter<IO> {
         if let Some(block) = self.block.take() {
             self.out.unsplit(block.frames);
         }
-        self.mode = Mode::Passthrough;
-        let raw = self.raw.split();
-        self.out.unsplit(raw);
+        self.pass_through();
     }
 
     fn give_up_with(&mut self, frame: BytesMut) {
@@ -235,8 +277,43 @@ impl<IO> AuthorityFilter<IO> {
             self.out.unsplit(block.frames);
         }
         self.out.unsplit(frame);
-        self.give_up();
+        self.pass_through();
     }
+
+    /// Passthrough from here on: what `raw` holds follows `out`, and the decoder's table goes.
+    fn pass_through(&mut self) {
+        self.mode = Mode::Passthrough;
+        self.out.unsplit(std::mem::take(&mut self.raw));
+        self.decoder = hpack::Decoder::new(HEADER_TABLE_SIZE);
+    }
+
+    /// Hands `buf` what is ready: `out`, then the payload at the start of `raw`, processing
+    /// the frames after it, until `buf` is full or more must be read.
+    fn hand_out(&mut self, buf: &mut ReadBuf<'_>) {
+        while buf.remaining() > 0 {
+            if !self.out.is_empty() {
+                let n = buf.remaining().min(self.out.len());
+                buf.put_slice(&self.out[..n]);
+                self.out.advance(n);
+            } else if self.mode == Mode::Passthrough {
+                // Reads go straight into `buf` from now on: give the memory back.
+                self.out = BytesMut::new();
+                return;
+            } else if self.copy_left > 0 && !self.raw.is_empty() {
+                let n = buf.remaining().min(self.raw.len()).min(self.copy_left);
+                buf.put_slice(&self.raw[..n]);
+                self.raw.advance(n);
+                self.copy_left -= n;
+                self.process();
+            } else {
+                return;
+            }
+        }
+    }
+}
+
+fn frame_len(head: &[u8]) -> usize {
+    usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2])
 }
 
 /// The block fragment of a HEADERS payload, without its padding and priority fields; `None` if
@@ -282,12 +359,17 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AuthorityFilter<IO> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if this.mode == Mode::Passthrough && this.out.is_empty() {
+            return Pin::new(&mut this.io).poll_read(cx, buf);
+        }
+        let start = buf.filled().len();
         loop {
-            if !this.out.is_empty() {
-                let n = buf.remaining().min(this.out.len());
-                buf.put_slice(&this.out[..n]);
-                this.out.advance(n);
+            this.hand_out(buf);
+            if buf.filled().len() > start || buf.remaining() == 0 {
                 return Poll::Ready(Ok(()));
+            }
+            if this.mode == Mode::Passthrough {
+                return Pin::new(&mut this.io).poll_read(cx, buf);
             }
             if this.eof {
                 // A truncated frame at the end: forward what there is, h2 reports it.
@@ -297,44 +379,20 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AuthorityFilter<IO> {
                 }
                 return Poll::Ready(Ok(()));
             }
-            // Fast path: payload that only needs forwarding goes straight into `buf`.
-            let direct = match this.mode {
-                Mode::Passthrough => buf.remaining(),
-                _ if this.raw.is_empty() && this.preface_left == 0 => {
-                    this.copy_left.min(buf.remaining())
-                }
-                _ => 0,
-            };
-            // Neither path zero-fills memory: `buf` is usually uninitialized (h2 reads into the
-            // spare capacity of its buffer), and zeroing it, or an 8 KiB stack buffer, on every
-            // read cost more than all of h2's work on a small message.
-            if direct > 0 {
-                let n = if direct >= buf.remaining() {
-                    // All of `buf` may take payload: the socket reads straight into it.
-                    let before = buf.filled().len();
-                    ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
-                    buf.filled().len() - before
-                } else {
-                    // Only `direct` bytes belong to the frame being forwarded.
-                    let mut chunk = [MaybeUninit::<u8>::uninit(); 8192];
-                    let len = direct.min(chunk.len());
-                    let mut read = ReadBuf::uninit(&mut chunk[..len]);
-                    ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
-                    buf.put_slice(read.filled());
-                    read.filled().len()
-                };
-                if this.mode != Mode::Passthrough {
-                    this.copy_left -= n;
-                }
-                return Poll::Ready(Ok(()));
-            }
-            let mut chunk = [MaybeUninit::<u8>::uninit(); 8192];
-            let mut read = ReadBuf::uninit(&mut chunk);
-            ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
-            if read.filled().is_empty() {
+            // Straight into `buf`, which is usually uninitialized (h2 reads into the spare
+            // capacity of its buffer): zeroing it, or a stack buffer, on every read cost more
+            // than all of h2's work on a small message.
+            ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+            let read = &buf.filled()[start..];
+            if read.is_empty() {
                 this.eof = true;
-            } else {
-                this.raw.put_slice(read.filled());
+                continue;
+            }
+            // Bytes after anything waiting in `raw` must wait behind it.
+            let kept = if this.raw.is_empty() { this.keep(read) } else { 0 };
+            if kept < read.len() {
+                this.raw.extend_from_slice(&read[kept..]);
+                buf.set_filled(start + kept);
                 this.process();
             }
         }

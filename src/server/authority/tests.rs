@@ -192,3 +192,246 @@ fn write_header_frames_splits_into_continuations() {
     assert_eq!(&second[..9], &[0, 0, 5, CONTINUATION, END_HEADERS, 0, 0, 0, 7]);
     assert_eq!(second.len(), 9 + 5);
 }
+
+/// A socket that hands over `data` in reads of at most `chunks[i % chunks.len()]` bytes, then
+/// ends (`eof`) or stays silent. Writes go nowhere.
+struct Chunked {
+    data: Vec<u8>,
+    pos: usize,
+    chunks: Vec<usize>,
+    reads: usize,
+    eof: bool,
+}
+
+impl Chunked {
+    fn new(data: Vec<u8>, chunks: &[usize], eof: bool) -> Chunked {
+        Chunked { data, pos: 0, chunks: chunks.to_vec(), reads: 0, eof }
+    }
+}
+
+impl tokio::io::AsyncRead for Chunked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.pos == this.data.len() && !this.eof {
+            return Poll::Pending;
+        }
+        let chunk = this.chunks[this.reads % this.chunks.len()];
+        this.reads += 1;
+        let n = chunk.min(buf.remaining()).min(this.data.len() - this.pos);
+        buf.put_slice(&this.data[this.pos..this.pos + n]);
+        this.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Chunked {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(b.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Everything the filter hands over from `input`, read in `chunks` from the socket and with
+/// buffers of `reads[i]` bytes (the last size repeating), and the filter afterwards.
+async fn filter_all(
+    input: &[u8],
+    chunks: &[usize],
+    reads: &[usize],
+) -> (Vec<u8>, AuthorityFilter<Chunked>) {
+    let mut filter = AuthorityFilter::new(Chunked::new(input.to_vec(), chunks, true), 64 * 1024);
+    let mut output = Vec::new();
+    for i in 0.. {
+        let mut buf = vec![0; reads[i.min(reads.len() - 1)]];
+        let n = tokio::io::AsyncReadExt::read(&mut filter, &mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        output.extend(&buf[..n]);
+    }
+    (output, filter)
+}
+
+/// The socket chunkings and read sizes the tests below try: every split of the first bytes,
+/// reads smaller and larger than frames.
+const CHUNKS: &[&[usize]] = &[&[1], &[2, 7, 3], &[9], &[100, 1], &[8192], &[usize::MAX]];
+const READS: &[&[usize]] = &[&[1], &[5, 64], &[8192], &[70_000]];
+
+/// HTTP/2 frames as (type, flags, stream, payload) after the preface.
+fn frames_of(mut bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
+    assert_eq!(&bytes[..PREFACE_LEN], PREFACE);
+    bytes = &bytes[PREFACE_LEN..];
+    let mut frames = Vec::new();
+    while !bytes.is_empty() {
+        let len = frame_len(bytes);
+        let id = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]);
+        frames.push((bytes[3], bytes[4], id, bytes[9..9 + len].to_vec()));
+        bytes = &bytes[9 + len..];
+    }
+    frames
+}
+
+/// The header lists `h2` decodes from `bytes`, in order (blocks without padding or priority).
+fn header_lists(bytes: &[u8]) -> Vec<Vec<(Bytes, Bytes)>> {
+    let mut decoder = hpack::Decoder::new(HEADER_TABLE_SIZE);
+    let mut lists = Vec::new();
+    let mut block = Vec::new();
+    for (kind, flags, _, payload) in frames_of(bytes) {
+        if kind == HEADERS || kind == CONTINUATION {
+            block.extend(payload);
+            if flags & END_HEADERS != 0 {
+                let fields = decoder.decode(&block, usize::MAX).unwrap().fields;
+                lists.push(fields.into_iter().map(|f| (f.name, f.value)).collect());
+                block.clear();
+            }
+        }
+    }
+    lists
+}
+
+fn data_frames(bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
+    frames_of(bytes).into_iter().filter(|f| f.0 != HEADERS && f.0 != CONTINUATION).collect()
+}
+
+fn pairs(fields: &[Field]) -> Vec<(Bytes, Bytes)> {
+    fields.iter().map(|f| (f.name.clone(), f.value.clone())).collect()
+}
+
+/// A preface, SETTINGS and `first` (its fields entering the client's dynamic table) as stream
+/// 1 with a 5-byte message.
+fn connection_start(first: &[Field]) -> Vec<u8> {
+    let mut bytes = PREFACE.to_vec();
+    bytes.extend(frame(0x4, 0, 0, &[]));
+    bytes.extend(frame(HEADERS, END_HEADERS, 1, &indexed_literals(first)));
+    bytes.extend(frame(0x0, END_STREAM, 1, b"\0\0\0\0\0"));
+    bytes
+}
+
+#[tokio::test]
+async fn a_valid_first_authority_switches_to_pass_through_and_later_bytes_arrive_unchanged() {
+    let mut input = connection_start(&request_fields("localhost"));
+    // Later: a refused authority, a block that refers to the first one's entries, one that
+    // does not decode at all, a PING, and half a frame. None of it is the filter's business.
+    input.extend(frame(HEADERS, END_HEADERS, 3, &indexed_literals(&request_fields("%2Fa"))));
+    let refs: Vec<u8> = (62..=67).map(|i| 0x80 | i).collect();
+    input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 5, &refs));
+    input.extend(frame(HEADERS, END_HEADERS, 7, &[0x80 | 120]));
+    input.extend(frame(0x6, 0, 0, &[1; 8]));
+    input.extend(&frame(0x0, 0, 9, &[2; 100])[..50]);
+    for chunks in CHUNKS {
+        for reads in READS {
+            let (output, filter) = filter_all(&input, chunks, reads).await;
+            assert!(output == input, "chunks {chunks:?}, reads {reads:?}");
+            assert_eq!(filter.mode, Mode::Passthrough);
+            // Nothing is buffered any more: reads go straight into the caller's buffer.
+            assert_eq!((filter.raw.capacity(), filter.out.capacity()), (0, 0));
+        }
+    }
+}
+
+/// The trade-off the module docs describe: after a valid first `:authority`, a refused one is
+/// `h2`'s to answer (a reset stream), as if there were no filter.
+#[tokio::test]
+async fn after_a_valid_first_authority_h2_alone_answers_a_refused_one() {
+    let mut bytes = connection_start(&request_fields("localhost"));
+    bytes.extend(frame(HEADERS, END_HEADERS, 3, &indexed_literals(&request_fields("%2Fa"))));
+    let mut valid = BytesMut::new();
+    hpack::encode(&request_fields("example.com"), &mut valid);
+    bytes.extend(frame(HEADERS, END_HEADERS | END_STREAM, 5, &valid));
+    let seen = authorities_seen(bytes, 2, true).await;
+    assert_eq!(seen, [Ok("localhost".to_owned()), Ok("example.com".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_bad_first_authority_still_rewrites_every_later_block_whatever_the_chunking() {
+    let bad = request_fields("%2Ftmp%2Fa.sock");
+    let mut input = connection_start(&bad);
+    // Refers to the first block's entries: :authority is entry 64.
+    let refs: Vec<u8> = (62..=67).rev().map(|i| 0x80 | i).collect();
+    input.extend(frame(HEADERS, END_HEADERS, 3, &refs));
+    input.extend(frame(0x0, 0, 3, &[7; 40_000]));
+    // A valid authority, split over HEADERS + CONTINUATION: still re-encoded.
+    let mut valid = BytesMut::new();
+    hpack::encode(&request_fields("example.com"), &mut valid);
+    input.extend(frame(HEADERS, 0, 5, &valid[..3]));
+    input.extend(frame(CONTINUATION, END_HEADERS | END_STREAM, 5, &valid[3..]));
+    input.extend(frame(0x3, 0, 3, &[0, 0, 0, 8]));
+
+    let replaced = pairs(&request_fields("localhost"));
+    let expected = [replaced.clone(), replaced, pairs(&request_fields("example.com"))];
+    for chunks in CHUNKS {
+        for reads in READS {
+            let (output, filter) = filter_all(&input, chunks, reads).await;
+            let context = format!("chunks {chunks:?}, reads {reads:?}");
+            assert_eq!(filter.mode, Mode::Rewriting, "{context}");
+            assert_eq!(header_lists(&output), expected, "{context}");
+            assert_eq!(data_frames(&output), data_frames(&input), "{context}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_block_with_no_authority_before_the_first_keeps_watching() {
+    let mut no_authority = request_fields("unused");
+    no_authority.retain(|f| f.name != ":authority");
+    let input = connection_start(&no_authority);
+    let (output, filter) = filter_all(&input, &[usize::MAX], &[8192]).await;
+    assert_eq!((output == input, filter.mode), (true, Mode::Watching));
+
+    // A later refused authority is rewritten, its references to the first block decoded.
+    let mut bad = input.clone();
+    let mut block = vec![0x80 | 66, 0x80 | 62]; // :method and content-type from the first
+    block.extend(&indexed_literals(&[field(":authority", "%2Fa")]));
+    bad.extend(frame(HEADERS, END_HEADERS | END_STREAM, 3, &block));
+    let (output, filter) = filter_all(&bad, &[3], &[8192]).await;
+    assert_eq!(filter.mode, Mode::Rewriting);
+    let lists = header_lists(&output);
+    assert_eq!(lists[0], pairs(&no_authority));
+    let second = [field(":method", "POST"), field("content-type", "application/grpc")];
+    let mut second = pairs(&second);
+    second.push((Bytes::from_static(b":authority"), Bytes::from_static(REPLACEMENT)));
+    assert_eq!(lists[1], second);
+
+    // A valid one ends watching.
+    let mut valid = input.clone();
+    valid.extend(frame(HEADERS, END_HEADERS, 3, &indexed_literals(&request_fields("a.b"))));
+    let (output, filter) = filter_all(&valid, &[3], &[8192]).await;
+    assert_eq!((output == valid, filter.mode), (true, Mode::Passthrough));
+}
+
+#[tokio::test]
+async fn frames_larger_than_16_kib_pass_intact_in_every_mode() {
+    // h2's largest SETTINGS_MAX_FRAME_SIZE, and a header block over 16 KiB in one frame.
+    let data = frame(0x0, 0, 1, &vec![5; (1 << 24) - 1]);
+    let mut big = request_fields("localhost");
+    big.push(field("x-big", &"v".repeat(20_000)));
+    for first in ["%2Fa", "localhost"] {
+        let mut input = PREFACE.to_vec();
+        input.extend(&data); // while watching
+        input.extend(frame(HEADERS, END_HEADERS, 1, &indexed_literals(&request_fields(first))));
+        input.extend(&data); // rewriting or passing through
+        let mut block = BytesMut::new();
+        hpack::encode(&big, &mut block);
+        input.extend(frame(HEADERS, END_HEADERS, 3, &block));
+        input.extend(frame(0x0, END_STREAM, 3, &vec![6; 100_000]));
+        for chunks in [&[16_384 + 9][..], &[1 << 20, 7], &[usize::MAX]] {
+            let (output, filter) = filter_all(&input, chunks, &[70_000, 1 << 20]).await;
+            if first == "localhost" {
+                assert!(output == input, "chunks {chunks:?}");
+            } else {
+                assert_eq!(filter.mode, Mode::Rewriting);
+                assert_eq!(data_frames(&output), data_frames(&input), "chunks {chunks:?}");
+                let lists = header_lists(&output);
+                assert_eq!(lists[1], pairs(&big), "chunks {chunks:?}");
+            }
+        }
+    }
+}
