@@ -439,8 +439,10 @@ The client speaks first: the 24-byte connection preface, `PRI * HTTP/2.0\r\n\r\n
 which no HTTP/1 server would take for a request, then its SETTINGS (the server's own SETTINGS
 may arrive in between: neither side waits for the other's). gRPC needs nothing beyond
 HTTP/2 here: h2grpc's client turns server push off (`ENABLE_PUSH = 0`), asks for 1 MiB stream
-windows instead of HTTP/2's 64 KiB (`INITIAL_WINDOW_SIZE`), and limits response header blocks
-to 16 KiB (`MAX_HEADER_LIST_SIZE`). A WINDOW_UPDATE on stream 0 then raises the connection's
+windows instead of HTTP/2's 64 KiB (`INITIAL_WINDOW_SIZE`), accepts frames of up to 256 KiB
+instead of 16 KiB (`MAX_FRAME_SIZE`: a batch of streamed messages then travels as one DATA
+frame, written with one syscall), and limits response header blocks to 16 KiB
+(`MAX_HEADER_LIST_SIZE`). A WINDOW_UPDATE on stream 0 then raises the connection's
 window from 65,535 bytes to 4 MiB: SETTINGS can only change stream windows.
 
 The server answers with its own SETTINGS (notably `MAX_CONCURRENT_STREAMS = 1024`: calls

@@ -19,6 +19,7 @@ use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
     Streaming,
 };
+use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
 use crate::status::Status;
@@ -250,7 +251,7 @@ impl Channel {
         let config = &self.inner.config;
         let sink = RequestSink {
             send: send.clone(),
-            buf: BytesMut::new(),
+            queue: SendQueue::default(),
             max_send_len: config.max_send_message_len,
             encoding: self.send_encoding(&options),
             closed: None,
@@ -271,7 +272,7 @@ impl Channel {
 /// from the response side.
 pub struct RequestSink<T> {
     send: SharedSend,
-    buf: BytesMut,
+    queue: SendQueue,
     max_send_len: usize,
     /// What request messages are compressed with.
     encoding: Encoding,
@@ -283,7 +284,7 @@ pub struct RequestSink<T> {
 
 impl<T> fmt::Debug for RequestSink<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestSink").field("buffered", &self.buf.len()).finish_non_exhaustive()
+        f.debug_struct("RequestSink").field("buffered", &self.queue.len()).finish_non_exhaustive()
     }
 }
 
@@ -295,7 +296,7 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
     }
 
     /// Queues one message without flushing it, so several can leave in one DATA frame; waits
-    /// only when the queue is over 32 KiB. Follow with [`flush`](Self::flush) or
+    /// only when the queue is over 64 KiB. Follow with [`flush`](Self::flush) or
     /// [`close`](Self::close).
     pub async fn feed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
         self.feed_with(message.borrow(), self.encoding).await
@@ -314,13 +315,14 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         if let Some(status) = &self.closed {
             return Err(status.clone());
         }
-        if self.buf.len() >= COALESCE_BYTES {
+        if self.queue.len() >= COALESCE_BYTES {
             self.flush().await?;
         }
-        let start = self.buf.len();
-        encode_compressed(message, encoding, self.max_send_len, &mut self.buf)?;
+        let buf = self.queue.buf_mut();
+        let start = buf.len();
+        encode_compressed(message, encoding, self.max_send_len, buf)?;
         if let Some(trace) = &self.trace {
-            trace.sent(&self.buf[start..], Some(message));
+            trace.sent(&buf[start..], Some(message));
         }
         Ok(())
     }
@@ -330,8 +332,8 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         if let Some(status) = &self.closed {
             return Err(status.clone());
         }
-        while !self.buf.is_empty() {
-            let wanted = self.buf.len();
+        while !self.queue.is_empty() {
+            let wanted = self.queue.len();
             let send = &self.send;
             let capacity = std::future::poll_fn(|cx| {
                 let mut stream = send.lock().unwrap_or_else(|p| p.into_inner());
@@ -359,8 +361,7 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
                 Ok(Ok(capacity)) => capacity,
                 Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
             };
-            let n = capacity.min(self.buf.len());
-            let chunk = crate::call::split_for_send(&mut self.buf, n);
+            let chunk = self.queue.take_chunk(capacity);
             let sent = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(chunk, false);
             if let Err(err) = sent {
                 return Err(self.fail(status_from_h2(&err)));
@@ -398,7 +399,7 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         if self.closed.is_none() {
             reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
         }
-        self.buf.clear();
+        self.queue.clear();
         self.closed = Some(status.clone());
         status
     }
@@ -408,7 +409,7 @@ impl<T> Drop for RequestSink<T> {
     fn drop(&mut self) {
         if self.closed.is_none() {
             // Half-close with whatever is queued; h2 buffers at most what we already hold.
-            let rest = std::mem::take(&mut self.buf).freeze();
+            let rest = self.queue.take_all();
             let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
         }
     }

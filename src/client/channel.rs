@@ -113,7 +113,9 @@ impl ChannelBuilder {
         initial_connection_window_size: u32
     }
     setter! {
-        /// SETTINGS_MAX_FRAME_SIZE for frames the server sends us. Default 16 KiB.
+        /// SETTINGS_MAX_FRAME_SIZE: the largest frame the server may send us. Default 256 KiB
+        /// (HTTP/2's own is 16 KiB, the least allowed), so a batch of messages can arrive as one
+        /// frame; at most 16 MiB - 1.
         max_frame_size: u32
     }
     setter! {

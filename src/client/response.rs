@@ -6,6 +6,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -123,16 +124,19 @@ impl Deadline {
 
     /// Runs `fut` unless the deadline passes first.
     pub(crate) async fn run<F: Future>(&mut self, fut: F) -> Result<F::Output, Status> {
-        let Some(at) = self.at else { return Ok(fut.await) };
-        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())));
         let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
-                return std::task::Poll::Ready(Ok(out));
-            }
-            sleep.as_mut().poll(cx).map(|()| Err(Status::deadline_exceeded("deadline exceeded")))
+        std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(Ok(out)),
+            Poll::Pending => self.poll_expired(cx).map(Err),
         })
         .await
+    }
+
+    /// DEADLINE_EXCEEDED once the deadline has passed; never without one.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<Status> {
+        let Some(at) = self.at else { return Poll::Pending };
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())));
+        sleep.as_mut().poll(cx).map(|()| Status::deadline_exceeded("deadline exceeded"))
     }
 
     /// A CANCELLED that arrives after the deadline is reported as DEADLINE_EXCEEDED
@@ -265,21 +269,28 @@ impl ResponseReader {
         loop {
             match &mut self.state {
                 State::Waiting(_) => self.read_head().await?,
-                State::Reading(reader) => {
-                    match self.deadline.run(reader.message(status_from_h2)).await {
-                        Ok(Ok(Some(message))) => {
-                            self.last_compressed = reader.last_compressed();
-                            return Ok(Some(message));
-                        }
-                        Ok(Ok(None)) => self.read_trailers().await?,
-                        Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
-                    }
-                }
+                State::Reading(_) => match std::future::poll_fn(|cx| self.poll_body(cx)).await {
+                    Ok(Some(message)) => return Ok(Some(message)),
+                    Ok(None) => self.read_trailers().await?,
+                    Err(status) => return Err(self.fail(status)),
+                },
                 State::Done(None) => return Ok(None),
                 State::Done(Some(status)) if status.is_ok() => return Ok(None),
                 State::Done(Some(status)) => return Err(status.clone()),
             }
         }
+    }
+
+    /// The next message of the body, `Ok(None)` at its end, or why it failed (a reset, a bad
+    /// message, the deadline). A plain poll rather than nested futures: this runs once per
+    /// message of every stream.
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Status>> {
+        let State::Reading(reader) = &mut self.state else { return Poll::Ready(Ok(None)) };
+        if let Poll::Ready(result) = reader.poll_message(cx, status_from_h2) {
+            self.last_compressed = reader.last_compressed();
+            return Poll::Ready(result);
+        }
+        self.deadline.poll_expired(cx).map(Err)
     }
 
     async fn read_trailers(&mut self) -> Result<(), Status> {

@@ -286,17 +286,20 @@ impl Decoder {
         if header.compressed && !self.compression {
             return Err(DecodeError::CompressedWithoutEncoding);
         }
-        let too_large = DecodeError::TooLarge { len: u64::from(header.len), max: self.max_len };
-        let len = usize::try_from(header.len).map_err(|_| too_large.clone())?;
-        if len > self.max_len {
-            return Err(too_large);
-        }
+        let len = usize::try_from(header.len).ok().filter(|&len| len <= self.max_len).ok_or_else(
+            || DecodeError::TooLarge { len: u64::from(header.len), max: self.max_len },
+        )?;
         let compressed = header.compressed;
         Ok(State::Body { compressed, len })
     }
 
     /// One turn of the state machine; errors are made final by `next`.
     fn step(&mut self) -> Result<Option<RawMessage>, DecodeError> {
+        if self.state == State::Header {
+            if let Some(message) = self.whole_message_in_front()? {
+                return Ok(Some(message));
+            }
+        }
         if self.state == State::Header {
             if self.queued < HEADER_LEN {
                 return Ok(None);
@@ -330,6 +333,27 @@ impl Decoder {
             }
             None => Ok(None),
         }
+    }
+
+    /// The usual case, taken first: a whole message, prefix and body, at the start of the front
+    /// chunk, split off without copying. `None` if the front chunk holds less than that.
+    fn whole_message_in_front(&mut self) -> Result<Option<RawMessage>, DecodeError> {
+        let Some(head) = self.queue.front().and_then(|c| c.first_chunk::<HEADER_LEN>()) else {
+            return Ok(None);
+        };
+        let State::Body { compressed, len } = self.check(*head)? else {
+            return Ok(None);
+        };
+        let Some(front) = self.queue.front_mut().filter(|c| c.len() >= HEADER_LEN + len) else {
+            return Ok(None);
+        };
+        front.advance(HEADER_LEN);
+        let data = front.split_to(len);
+        self.queued -= HEADER_LEN + len;
+        if front.is_empty() {
+            self.queue.pop_front(); // the queue never holds an empty chunk
+        }
+        Ok(Some(RawMessage { compressed, data }))
     }
 
     /// Copies queued bytes into `partial` up to `len` bytes; parks it again if still short.

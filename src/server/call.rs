@@ -330,7 +330,7 @@ impl Responder {
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            let chunk = state.take_for_send(capacity);
+            let chunk = state.take_chunk(capacity);
             stream.send_data(chunk, false)?;
         }
     }
@@ -346,7 +346,7 @@ impl Responder {
     ) {
         let mut state = outbox.lock();
         let trailers = std::mem::take(&mut state.trailers);
-        let rest = state.take(usize::MAX);
+        let rest = state.take_all();
         state
             .close(Status::failed_precondition("the call has ended; no more messages can be sent"));
         let result = match std::mem::replace(self, Responder::Done) {

@@ -214,8 +214,9 @@ impl Builder {
         initial_connection_window_size: u32
     }
     setter! {
-        /// SETTINGS_MAX_FRAME_SIZE: the largest DATA frame the client may send us. Default
-        /// 16 KiB (HTTP/2's default); at most 16 MiB - 1.
+        /// SETTINGS_MAX_FRAME_SIZE: the largest frame the client may send us. Default 256 KiB
+        /// (HTTP/2's own is 16 KiB, the least allowed), so a batch of messages can arrive as one
+        /// frame; at most 16 MiB - 1.
         max_frame_size: u32
     }
     setter! {

@@ -17,6 +17,16 @@ fn service() -> Service {
             Err::<Payload, _>(Status::not_found("no such thing\n100%"))
         })
         .server_streaming(
+            "Many",
+            |_ctx, req: StreamReq, mut sink: ResponseSink<Payload>| async move {
+                let message = crate::support::payload(req.size as usize);
+                for _ in 0..req.count {
+                    sink.send(&message).await?;
+                }
+                Ok(())
+            },
+        )
+        .server_streaming(
             "Forever",
             |ctx: CallContext, _req: StreamReq, mut sink: ResponseSink<Payload>| async move {
                 sink.send(crate::support::payload(3)).await?;
@@ -188,6 +198,34 @@ async fn the_tapped_bytes_decode_to_the_frames_of_the_call() {
             ("HEADERS", vec!["END_STREAM", "END_HEADERS"]),
         ]
     );
+}
+
+#[tokio::test]
+async fn messages_a_handler_sends_in_a_burst_leave_in_frames_larger_than_http2s_default() {
+    // Both sides allow 256 KiB frames, so a coalesced batch is one DATA frame (one write on
+    // the server, one read on the client) rather than several of HTTP/2's default 16 KiB.
+    let (channel, _, _, log) = connect(false).await;
+    let request = StreamReq { count: 256, size: 1000 };
+    let mut stream = channel
+        .server_streaming::<_, Payload>("/test.Trace/Many", &request, CallOptions::new())
+        .await
+        .expect("call");
+    let mut received = 0;
+    while let Some(message) = stream.message().await.expect("message") {
+        assert_eq!(message.data.len(), 1000);
+        received += 1;
+    }
+    assert_eq!(received, 256);
+
+    let data: Vec<_> = frames(&log.bytes(Direction::Recv))
+        .into_iter()
+        .filter(|f| f.stream_id == 1 && f.type_name() == "DATA")
+        .collect();
+    let total: u32 = data.iter().map(|f| f.len).sum();
+    assert_eq!(total, 256 * (5 + 3 + 1000));
+    let largest = data.iter().map(|f| f.len).max().unwrap_or(0);
+    assert!(largest > 16_384, "largest DATA frame {largest} B");
+    assert!(data.len() < total as usize / 16_384, "{} DATA frames for {total} B", data.len());
 }
 
 #[tokio::test]

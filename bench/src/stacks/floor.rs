@@ -12,9 +12,9 @@
 //! - **waiting on capacity**: `send_data` never waits and buffers without limit, so the writer
 //!   reserves capacity and waits on `poll_capacity` before each `send_data`.
 //!
-//! HTTP/2 settings: windows of 1 MiB per stream and 4 MiB per connection on both sides (the
-//! same as h2grpc's defaults, so the comparison is of code, not of settings), 16 KiB frames and
-//! `h2`'s other defaults.
+//! HTTP/2 settings as h2grpc's defaults on both sides, so the comparison is of code, not of
+//! settings: windows of 1 MiB per stream and 4 MiB per connection, frames up to 256 KiB, and
+//! `h2`'s other defaults. Coalescing uses h2grpc's chunk size too.
 
 use std::future::poll_fn;
 use std::path::Path;
@@ -31,10 +31,11 @@ use prost::Message;
 use crate::{paths, BoxError, Client, Payload, Stack, StreamReq, StreamStats};
 
 /// Ready messages are handed to `h2` in chunks of this many bytes.
-pub const COALESCE: usize = 32 * 1024;
+pub const COALESCE: usize = 64 * 1024;
 
 const STREAM_WINDOW: u32 = 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
+const MAX_FRAME_SIZE: u32 = 256 * 1024;
 const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 
 /// The floor stack.
@@ -54,7 +55,8 @@ impl Stack for Floor {
                 let mut builder = h2::server::Builder::new();
                 builder
                     .initial_window_size(STREAM_WINDOW)
-                    .initial_connection_window_size(CONNECTION_WINDOW);
+                    .initial_connection_window_size(CONNECTION_WINDOW)
+                    .max_frame_size(MAX_FRAME_SIZE);
                 let Ok(mut conn) = builder.handshake::<_, Bytes>(io).await else { return };
                 while let Some(Ok((request, respond))) = conn.accept().await {
                     tokio::spawn(async move {
@@ -71,7 +73,8 @@ impl Stack for Floor {
         let mut builder = h2::client::Builder::new();
         builder
             .initial_window_size(STREAM_WINDOW)
-            .initial_connection_window_size(CONNECTION_WINDOW);
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_frame_size(MAX_FRAME_SIZE);
         let (send, conn) = builder.handshake::<_, Bytes>(io).await?;
         tokio::spawn(async move {
             let _ = conn.await;
