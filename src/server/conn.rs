@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::authority::AuthorityFilter;
 use super::lifetime::{Calls, Lifetime, Verdict};
-use super::{ConnShared, ServerShared};
+use super::{ConnShared, ServerShared, ShutdownSignal};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
 
@@ -54,17 +54,26 @@ where
     let calls = Arc::new(Calls::default());
     let mut lifetime = Lifetime::new(config.limits);
     let trace = &server.config.trace;
+    // Polled once, with this task's waker, so that a shutdown wakes the task; from then on the
+    // stage is read instead: an atomic load, where polling the two futures took their locks on
+    // every wake-up (every frame).
     let mut drained = pin!(shutdown.drain.cancelled());
     let mut forced = pin!(shutdown.force.cancelled());
+    let mut registered = false;
     let mut draining = false;
     let mut forcing = false;
     std::future::poll_fn(|cx| loop {
-        if !draining && drained.as_mut().poll(cx).is_ready() {
+        if !registered {
+            registered = true;
+            let _ = (drained.as_mut().poll(cx), forced.as_mut().poll(cx));
+        }
+        let stage = shutdown.stage();
+        if !draining && stage >= ShutdownSignal::DRAINING {
             draining = true;
             conn.graceful_shutdown();
             go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
         }
-        if !forcing && forced.as_mut().poll(cx).is_ready() {
+        if !forcing && stage >= ShutdownSignal::FORCED {
             forcing = true;
             conn.abrupt_shutdown(h2::Reason::NO_ERROR);
             go_away(trace, Direction::Send, h2::Reason::NO_ERROR);

@@ -30,7 +30,7 @@ mod stream;
 use std::future::Future;
 use std::path::Path;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -109,10 +109,36 @@ impl ServerConfig {
 }
 
 /// The two stages of shutdown: stop taking calls (drain), then cancel what is left (force).
+///
+/// Start them with [`start_drain`](Self::start_drain) and [`start_force`](Self::start_force),
+/// never by cancelling a token directly: they also record the stage where a connection's loop,
+/// which wakes for every frame, can read it without the tokens' locks.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ShutdownSignal {
     pub(crate) drain: CancellationToken,
     pub(crate) force: CancellationToken,
+    stage: Arc<AtomicU8>,
+}
+
+impl ShutdownSignal {
+    pub(crate) const DRAINING: u8 = 1;
+    pub(crate) const FORCED: u8 = 2;
+
+    pub(crate) fn start_drain(&self) {
+        self.stage.fetch_max(Self::DRAINING, Ordering::Release);
+        self.drain.cancel();
+    }
+
+    pub(crate) fn start_force(&self) {
+        self.stage.fetch_max(Self::FORCED, Ordering::Release);
+        self.drain.cancel();
+        self.force.cancel();
+    }
+
+    /// 0 while serving, then [`DRAINING`](Self::DRAINING), then [`FORCED`](Self::FORCED).
+    pub(crate) fn stage(&self) -> u8 {
+        self.stage.load(Ordering::Acquire)
+    }
 }
 
 pub(crate) struct ServerShared {
@@ -470,13 +496,12 @@ pub struct ShutdownHandle {
 impl ShutdownHandle {
     /// Begins graceful shutdown; returns at once.
     pub fn shutdown(&self) {
-        self.signal.drain.cancel();
+        self.signal.start_drain();
     }
 
     /// Cancels every in-flight call now, without waiting for the grace period.
     pub fn shutdown_now(&self) {
-        self.signal.drain.cancel();
-        self.signal.force.cancel();
+        self.signal.start_force();
     }
 
     /// Test hook: how many calls still have a task on this server, from the request headers
@@ -556,7 +581,7 @@ impl Server {
         let mut forced = pin!(shutdown.force.cancelled());
         std::future::poll_fn(|cx| {
             if grace.as_mut().poll(cx).is_ready() || forced.as_mut().poll(cx).is_ready() {
-                shutdown.force.cancel();
+                shutdown.start_force();
             }
             loop {
                 match connections.poll_join_next(cx) {
