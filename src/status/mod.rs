@@ -83,6 +83,16 @@ impl Code {
         Code::Unauthenticated,
     ];
 
+    /// The `grpc-status` value: the code's decimal number, from a static table (building it
+    /// from the integer formats and allocates, once per call).
+    pub(crate) fn header_value(self) -> http::HeaderValue {
+        const DECIMAL: [&str; 17] = [
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+            "16",
+        ];
+        http::HeaderValue::from_static(DECIMAL[self as usize])
+    }
+
     /// The code numbered `value`, or [`Code::Unknown`] for a number outside 0..=16.
     ///
     /// ```
@@ -323,6 +333,13 @@ mod tests {
         for (i, code) in Code::ALL.iter().enumerate() {
             assert_eq!(*code as i32, i as i32);
             assert_eq!(Code::from_i32(i as i32), *code);
+        }
+    }
+
+    #[test]
+    fn every_codes_grpc_status_value_is_its_decimal_number() {
+        for code in Code::ALL {
+            assert_eq!(code.header_value(), (code as i32).to_string().as_str());
         }
     }
 

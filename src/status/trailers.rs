@@ -69,7 +69,7 @@ impl Status {
     pub fn add_to_headers(&self, headers: &mut HeaderMap) {
         // `try_insert` fails only when the map is out of room for new names (24,576): losing
         // a field there beats a panic.
-        let _ = headers.try_insert(GRPC_STATUS, HeaderValue::from(self.code() as i32));
+        let _ = headers.try_insert(GRPC_STATUS, self.code().header_value());
         // Empty fields (every OK status) are not encoded at all: no allocation per call.
         let message = match self.message() {
             "" => None,
