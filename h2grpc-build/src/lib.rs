@@ -16,6 +16,22 @@
 //!
 //! and in the crate, `pub mod helloworld { h2grpc::include_proto!("helloworld"); }`.
 //!
+//! # Or: generated code checked in, no build script
+//!
+//! A crate that would rather not build protox and prost-build at all generates once and commits
+//! the result: `h2grpc-build` goes under `[dev-dependencies]`, and a test keeps the files
+//! current with [`Builder::compile_checked_in`] (`H2GRPC_BLESS=1 cargo test` rewrites them):
+//!
+//! ```no_run
+//! // tests/generated.rs
+//! #[test]
+//! fn generated_code_is_current() -> std::io::Result<()> {
+//!     h2grpc_build::configure().compile_checked_in(&["proto/helloworld.proto"], &["proto"], "src/generated")
+//! }
+//! ```
+//!
+//! and in the crate, `#[rustfmt::skip] #[path = "generated/helloworld.rs"] pub mod helloworld;`.
+//!
 //! # What is generated
 //!
 //! For each service, say `Greeter` in package `helloworld`, next to prost's messages:
@@ -350,7 +366,8 @@ impl Builder {
     /// ```
     ///
     /// Paths are relative to the working directory, which for `cargo test` is the package's
-    /// root. For example:
+    /// root. The test builds the crate, so bless once before the crate names the module (or
+    /// after adding an RPC, before implementing it). For example:
     ///
     /// ```
     /// # std::env::remove_var("H2GRPC_BLESS");
