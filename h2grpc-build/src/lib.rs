@@ -16,6 +16,22 @@
 //!
 //! and in the crate, `pub mod helloworld { h2grpc::include_proto!("helloworld"); }`.
 //!
+//! # Or: generated code checked in, no build script
+//!
+//! A crate that would rather not build protox and prost-build at all generates once and commits
+//! the result: `h2grpc-build` goes under `[dev-dependencies]`, and a test keeps the files
+//! current with [`Builder::compile_checked_in`] (`H2GRPC_BLESS=1 cargo test` rewrites them):
+//!
+//! ```no_run
+//! // tests/generated.rs
+//! #[test]
+//! fn generated_code_is_current() -> std::io::Result<()> {
+//!     h2grpc_build::configure().compile_checked_in(&["proto/helloworld.proto"], &["proto"], "src/generated")
+//! }
+//! ```
+//!
+//! and in the crate, `#[rustfmt::skip] #[path = "generated/helloworld.rs"] pub mod helloworld;`.
+//!
 //! # What is generated
 //!
 //! For each service, say `Greeter` in package `helloworld`, next to prost's messages:
@@ -45,6 +61,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checked_in;
 mod descriptors;
 mod generator;
 
@@ -304,6 +321,102 @@ impl Builder {
             config.out_dir(dir);
         }
         config.compile_fds(set)
+    }
+
+    /// Keeps generated code checked in at `dir` current, from a test: for crates that want no
+    /// build script and no protox or prost-build in their normal build.
+    ///
+    /// Generates `protos` as [`compile`](Self::compile) would (with this builder's settings),
+    /// into a temporary directory, and compares each file with the one of the same name in
+    /// `dir`. If they all match, returns `Ok`. If one differs or is missing, fails with an error
+    /// naming it and the command that rewrites it; with the environment variable
+    /// `H2GRPC_BLESS=1`, writes the generated files to `dir` instead (other files in `dir` are
+    /// left alone). `cargo:rerun-if-changed` is never printed.
+    ///
+    /// `h2grpc-build` is then a dev-dependency only:
+    ///
+    /// ```toml
+    /// [dependencies]
+    /// h2grpc = "0.1"
+    /// prost = "0.14"
+    ///
+    /// [dev-dependencies]
+    /// h2grpc-build = "0.1"
+    /// ```
+    ///
+    /// ```no_run
+    /// // tests/generated.rs: `H2GRPC_BLESS=1 cargo test --test generated` writes
+    /// // src/generated/helloworld.rs; a plain `cargo test` fails while it is out of date.
+    /// #[test]
+    /// fn generated_code_is_current() -> std::io::Result<()> {
+    ///     h2grpc_build::configure().compile_checked_in(
+    ///         &["proto/helloworld.proto"],
+    ///         &["proto"],
+    ///         "src/generated",
+    ///     )
+    /// }
+    /// ```
+    ///
+    /// and the crate includes the file as a module, which rustfmt must leave as generated:
+    ///
+    /// ```ignore
+    /// #[rustfmt::skip]
+    /// #[path = "generated/helloworld.rs"]
+    /// pub mod helloworld;
+    /// ```
+    ///
+    /// Paths are relative to the working directory, which for `cargo test` is the package's
+    /// root. The test builds the crate, so bless once before the crate names the module (or
+    /// after adding an RPC, before implementing it). For example:
+    ///
+    /// ```
+    /// # std::env::remove_var("H2GRPC_BLESS");
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(
+    ///     dir.path().join("ping.proto"),
+    ///     "syntax = \"proto3\"; package ping; message P {} service Pinger { rpc Ping(P) returns (P); }",
+    /// )?;
+    /// let checked_in = dir.path().join("generated");
+    /// let check = || {
+    ///     h2grpc_build::configure().compile_checked_in(
+    ///         &[dir.path().join("ping.proto")],
+    ///         &[dir.path()],
+    ///         &checked_in,
+    ///     )
+    /// };
+    /// let err = check().unwrap_err(); // nothing checked in yet
+    /// assert!(err.to_string().contains("generated/ping.rs"), "{err}");
+    /// assert!(err.to_string().contains("H2GRPC_BLESS=1 cargo test"), "{err}");
+    ///
+    /// std::env::set_var("H2GRPC_BLESS", "1"); // what `H2GRPC_BLESS=1 cargo test` does
+    /// check()?;
+    /// assert!(checked_in.join("ping.rs").exists());
+    ///
+    /// std::env::remove_var("H2GRPC_BLESS");
+    /// check()?; // current
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile_checked_in(
+        &self,
+        protos: &[impl AsRef<Path>],
+        includes: &[impl AsRef<Path>],
+        dir: impl AsRef<Path>,
+    ) -> io::Result<()> {
+        self.compile_checked_in_with(protos, includes, dir, checked_in::blessing())
+    }
+
+    fn compile_checked_in_with(
+        &self,
+        protos: &[impl AsRef<Path>],
+        includes: &[impl AsRef<Path>],
+        dir: impl AsRef<Path>,
+        bless: bool,
+    ) -> io::Result<()> {
+        let generated = checked_in::TempDir::new()?;
+        let mut builder = self.clone();
+        builder.out_dir(generated.path()).emit_rerun_if_changed(false);
+        builder.compile(protos, includes)?;
+        checked_in::sync(generated.path(), dir.as_ref(), bless)
     }
 }
 

@@ -5,8 +5,6 @@
 //! EOS (all ones); padding longer than 7 bits, padding that is not all ones, or an EOS symbol in
 //! the string is a decoding error (RFC 7541, section 5.2).
 
-use std::sync::OnceLock;
-
 /// The code of each byte, right-aligned (RFC 7541 Appendix B, "code as hex").
 const CODES: [u32; 256] = [
     0x1ff8, 0x7fffd8, 0xfffffe2, 0xfffffe3, 0xfffffe4, 0xfffffe5, 0xfffffe6, 0xfffffe7, 0xfffffe8,
@@ -53,19 +51,52 @@ const LENGTHS: [u8; 256] = [
 /// EOS: 30 one bits. Only ever seen as padding.
 const EOS_LEN: u32 = 30;
 
-/// Codes grouped by length, each group sorted by code: `by_len[len]` = `[(code, byte)]`.
-fn by_len() -> &'static [Vec<(u32, u8)>; 31] {
-    static TABLE: OnceLock<[Vec<(u32, u8)>; 31]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table: [Vec<(u32, u8)>; 31] = Default::default();
-        for (byte, (&code, &len)) in CODES.iter().zip(LENGTHS.iter()).enumerate() {
-            table[usize::from(len)].push((code, byte as u8));
+/// The code is canonical: the codes of one length are consecutive numbers, given to the bytes in
+/// increasing order. So a byte's code is `first_code[len]` plus its rank among the bytes of that
+/// length, and decoding needs no search and no table built at run time: the tables below are
+/// computed, and the claim checked for every byte, at compile time.
+struct Canonical {
+    /// The smallest code of each length (meaningless where `count` is 0).
+    first_code: [u32; 31],
+    /// How many bytes have a code of each length.
+    count: [u16; 31],
+    /// Where the bytes with a code of each length start in `bytes`.
+    start: [u16; 31],
+    /// The bytes ordered by code length, then by value (= by code).
+    bytes: [u8; 256],
+}
+
+static CANONICAL: Canonical = canonical();
+
+const fn canonical() -> Canonical {
+    let mut count = [0u16; 31];
+    let mut i = 0;
+    while i < 256 {
+        count[LENGTHS[i] as usize] += 1;
+        i += 1;
+    }
+    let mut start = [0u16; 31];
+    let mut len = 1;
+    while len < 31 {
+        start[len] = start[len - 1] + count[len - 1];
+        len += 1;
+    }
+    let mut next = start;
+    let mut bytes = [0u8; 256];
+    let mut first_code = [0u32; 31];
+    let mut i = 0;
+    while i < 256 {
+        let len = LENGTHS[i] as usize;
+        if next[len] == start[len] {
+            first_code[len] = CODES[i];
         }
-        for group in &mut table {
-            group.sort_unstable();
-        }
-        table
-    })
+        // The canonical claim, checked for every byte: a failure stops the build.
+        assert!(CODES[i] == first_code[len] + (next[len] - start[len]) as u32);
+        bytes[next[len] as usize] = i as u8;
+        next[len] += 1;
+        i += 1;
+    }
+    Canonical { first_code, count, start, bytes }
 }
 
 /// Why a Huffman string did not decode.
@@ -74,7 +105,7 @@ pub(crate) struct InvalidHuffman;
 
 /// Decodes a Huffman-coded string.
 pub(crate) fn decode(src: &[u8]) -> Result<Vec<u8>, InvalidHuffman> {
-    let table = by_len();
+    let table = &CANONICAL;
     let mut out = Vec::with_capacity(src.len() * 8 / 5);
     let (mut code, mut len) = (0u32, 0u32);
     for byte in src {
@@ -82,9 +113,10 @@ pub(crate) fn decode(src: &[u8]) -> Result<Vec<u8>, InvalidHuffman> {
             code = (code << 1) | u32::from((byte >> shift) & 1);
             len += 1;
             if len >= 5 {
-                let group = &table[len as usize];
-                if let Ok(i) = group.binary_search_by_key(&code, |&(c, _)| c) {
-                    out.push(group[i].1);
+                let at = len as usize;
+                let rank = code.wrapping_sub(table.first_code[at]);
+                if rank < u32::from(table.count[at]) {
+                    out.push(table.bytes[usize::from(table.start[at]) + rank as usize]);
                     code = 0;
                     len = 0;
                 } else if len >= EOS_LEN {
