@@ -109,7 +109,7 @@ impl SendQueue {
     fn split_off_front(&mut self, n: usize) -> Bytes {
         let chunk = self.buf.split_to(n).freeze();
         if self.buf.capacity() - self.buf.len() < COALESCE_BYTES {
-            self.buf.reserve(2 * COALESCE_BYTES);
+            self.buf.reserve(COALESCE_BYTES + COALESCE_BYTES / 4);
         }
         chunk
     }
