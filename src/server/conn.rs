@@ -97,7 +97,9 @@ where
             Poll::Ready(Some(Ok((request, respond)))) => {
                 // Counted only when the idle limit needs it.
                 let call = config.limits.max_idle.map(|_| calls.enter());
-                let serve = super::call::serve(request, respond, shared.clone());
+                // Boxed: the task then holds a pointer, and tokio's spawn moves that instead
+                // of the whole call future (~1 KiB) several times.
+                let serve = Box::pin(super::call::serve(request, respond, shared.clone()));
                 tokio::spawn(async move {
                     serve.await;
                     drop(call);
