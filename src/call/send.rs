@@ -21,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::COALESCE_BYTES;
 use crate::codec::compression::{AcceptEncoding, Encoding};
-use crate::codec::{EncodeError, HEADER_LEN};
+use crate::codec::{EncodeError, FrameHeader, HEADER_LEN};
 use crate::metadata::Metadata;
 use crate::status::Status;
 
@@ -93,9 +93,9 @@ impl SendQueue {
 
     /// The framed length of the message whose prefix starts at `at`, if the prefix is queued.
     fn message_len_at(&self, at: usize) -> Option<usize> {
-        let prefix = self.buf.get(at..at + HEADER_LEN)?;
-        let body = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
-        Some(HEADER_LEN + body as usize)
+        let prefix = self.buf.get(at..)?.first_chunk::<HEADER_LEN>()?;
+        let header = FrameHeader::parse(*prefix).ok()?;
+        Some(HEADER_LEN + header.len as usize)
     }
 
     /// Splits the first `n` bytes off to hand to `h2` while the call goes on, and leaves room

@@ -296,16 +296,21 @@ impl Decoder {
     /// One turn of the state machine; errors are made final by `next`.
     fn step(&mut self) -> Result<Option<RawMessage>, DecodeError> {
         if self.state == State::Header {
-            if let Some(message) = self.whole_message_in_front()? {
-                return Ok(Some(message));
-            }
-        }
-        if self.state == State::Header {
-            if self.queued < HEADER_LEN {
-                return Ok(None);
-            }
-            let mut head = [0; HEADER_LEN];
-            self.copy_out(&mut head);
+            // The prefix is read where it lies when the front chunk holds it whole (the usual
+            // case), and copied together from several chunks only when it spans them.
+            let front = self.queue.front().and_then(|c| c.first_chunk::<HEADER_LEN>()).copied();
+            let head = match front {
+                Some(head) => {
+                    self.advance_front(HEADER_LEN);
+                    head
+                }
+                None if self.queued < HEADER_LEN => return Ok(None),
+                None => {
+                    let mut head = [0; HEADER_LEN];
+                    self.copy_out(&mut head);
+                    head
+                }
+            };
             self.state = self.check(head)?;
         }
         let State::Body { compressed, len } = self.state else {
@@ -333,27 +338,6 @@ impl Decoder {
             }
             None => Ok(None),
         }
-    }
-
-    /// The usual case, taken first: a whole message, prefix and body, at the start of the front
-    /// chunk, split off without copying. `None` if the front chunk holds less than that.
-    fn whole_message_in_front(&mut self) -> Result<Option<RawMessage>, DecodeError> {
-        let Some(head) = self.queue.front().and_then(|c| c.first_chunk::<HEADER_LEN>()) else {
-            return Ok(None);
-        };
-        let State::Body { compressed, len } = self.check(*head)? else {
-            return Ok(None);
-        };
-        let Some(front) = self.queue.front_mut().filter(|c| c.len() >= HEADER_LEN + len) else {
-            return Ok(None);
-        };
-        front.advance(HEADER_LEN);
-        let data = front.split_to(len);
-        self.queued -= HEADER_LEN + len;
-        if front.is_empty() {
-            self.queue.pop_front(); // the queue never holds an empty chunk
-        }
-        Ok(Some(RawMessage { compressed, data }))
     }
 
     /// Copies queued bytes into `partial` up to `len` bytes; parks it again if still short.
