@@ -17,7 +17,7 @@ use super::keepalive::ActiveCall;
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::codec::compression::{parse_grpc_encoding, Encoding, UnsupportedEncoding};
-use crate::metadata::{Metadata, GRPC_ENCODING, GRPC_STATUS, GRPC_STATUS_DETAILS_BIN};
+use crate::metadata::{Metadata, GRPC_ENCODING};
 use crate::status::Status;
 use crate::trace::{CallTrace, Direction, Payload};
 
@@ -303,7 +303,7 @@ impl ResponseReader {
                 }
                 // Like the status's own metadata: an undecodable `-bin` entry is dropped alone.
                 self.trailers = Some(Metadata::from_headers_lossy(&trailers));
-                if is_plain_ok(&trailers) {
+                if Status::is_plain_ok(&trailers) {
                     // The usual end: nothing in an OK status is kept beyond the trailers, so
                     // none is built (one allocation and a second metadata copy per call).
                     self.state = State::Done(None);
@@ -367,13 +367,6 @@ impl Drop for ResponseReader {
             }
         }
     }
-}
-
-/// `grpc-status: 0` without details: an OK status that [`Status::from_headers`] would accept
-/// as it is (details contradicting the code would make it INTERNAL).
-fn is_plain_ok(trailers: &http::HeaderMap) -> bool {
-    trailers.get(GRPC_STATUS).is_some_and(|v| v == "0")
-        && !trailers.contains_key(GRPC_STATUS_DETAILS_BIN)
 }
 
 enum Head {

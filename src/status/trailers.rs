@@ -160,6 +160,15 @@ impl Status {
         };
         Some(status.with_metadata(Metadata::from_headers_lossy(headers)))
     }
+
+    /// Whether `headers` end a call plainly OK: `grpc-status: 0` and no details, so that
+    /// [`from_headers`](Status::from_headers) would return OK (details could contradict the
+    /// code and make it INTERNAL). A caller that keeps nothing of an OK status but the headers
+    /// themselves can then skip building one.
+    pub(crate) fn is_plain_ok(headers: &HeaderMap) -> bool {
+        headers.get(GRPC_STATUS).is_some_and(|v| v == "0")
+            && !headers.contains_key(GRPC_STATUS_DETAILS_BIN)
+    }
 }
 
 /// Percent-encodes a status message for `grpc-message`. Borrows when nothing needs encoding.

@@ -268,3 +268,22 @@ proptest! {
         let _ = Status::from_headers(&headers);
     }
 }
+
+#[test]
+fn a_plain_ok_is_exactly_status_zero_without_details_and_decodes_to_ok() {
+    let ok = trailers(&[("grpc-status", "0"), ("grpc-message", "fine"), ("x", "y")]);
+    assert!(Status::is_plain_ok(&ok));
+    assert!(Status::from_headers(&ok).expect("status").is_ok());
+
+    // Details that contradict the code make the call INTERNAL: not plain.
+    let mut contradicted = trailers(&[("grpc-status", "0")]);
+    contradicted.insert("grpc-status-details-bin", details_header(&rpc_status(5, "no")));
+    assert!(!Status::is_plain_ok(&contradicted));
+    assert_eq!(Status::from_headers(&contradicted).expect("status").code(), Code::Internal);
+
+    for other in
+        [trailers(&[("grpc-status", "5")]), trailers(&[]), trailers(&[("grpc-status", "00")])]
+    {
+        assert!(!Status::is_plain_ok(&other));
+    }
+}
