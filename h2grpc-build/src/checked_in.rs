@@ -2,8 +2,7 @@
 //! with the checked-in files (a test) or rewrite them (`H2GRPC_BLESS=1`).
 
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
 /// The environment variable that turns a check into a rewrite, when set to `1`.
 pub(crate) const BLESS: &str = "H2GRPC_BLESS";
@@ -59,36 +58,6 @@ fn bless_command() -> String {
         command.push_str(test);
     }
     command
-}
-
-/// A fresh directory under the system's temporary directory, removed on drop. (Not the
-/// `tempfile` crate: it would be one more dependency for every build script.)
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new() -> io::Result<TempDir> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path =
-                std::env::temp_dir().join(format!("h2grpc-build-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(TempDir(path)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[cfg(test)]
@@ -155,14 +124,5 @@ mod tests {
         let command = bless_command();
         assert!(command.starts_with("H2GRPC_BLESS=1 cargo test"), "{command}");
         assert!(command.ends_with("the_command_names_the_package_and_this_test"), "{command}");
-    }
-
-    #[test]
-    fn temp_dirs_are_distinct_and_removed_on_drop() {
-        let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
-        assert_ne!(a.path(), b.path());
-        let path = a.path().to_owned();
-        drop(a);
-        assert!(!path.exists());
     }
 }

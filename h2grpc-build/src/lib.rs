@@ -412,7 +412,7 @@ impl Builder {
         dir: impl AsRef<Path>,
         bless: bool,
     ) -> io::Result<()> {
-        let generated = checked_in::TempDir::new()?;
+        let generated = tempfile::tempdir()?;
         let mut builder = self.clone();
         builder.out_dir(generated.path()).emit_rerun_if_changed(false);
         builder.compile(protos, includes)?;
