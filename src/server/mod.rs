@@ -17,7 +17,7 @@
 //! # Ok(()) }
 //! ```
 
-mod authority;
+pub(crate) mod authority;
 mod broadcast;
 mod call;
 mod conn;
