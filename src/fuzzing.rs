@@ -31,6 +31,14 @@ mod pure;
 mod script;
 mod server;
 
+thread_local! {
+    /// The connection targets' runtime, built once per thread and reused by every input.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+}
+
 /// The fuzz targets' entry points (hidden: not part of the public API).
 pub mod __fuzz {
     pub use super::authority::{

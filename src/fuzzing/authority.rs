@@ -166,17 +166,11 @@ async fn serve(client_bytes: Bytes, read_size: usize) -> Seen {
 
 /// Runs the case and checks the oracle (see the module docs); panics on a violation.
 pub fn authority_rewriter(client_bytes: &[u8], sent: &[HeaderList], read_size: usize) {
-    thread_local! {
-        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread runtime");
-    }
     let bytes = Bytes::copy_from_slice(client_bytes);
     let run = async move {
         tokio::time::timeout(std::time::Duration::from_secs(10), serve(bytes, read_size)).await
     };
-    let seen = RUNTIME.with(|rt| rt.block_on(run)).expect("the connection did not hang");
+    let seen = super::RUNTIME.with(|rt| rt.block_on(run)).expect("the connection did not hang");
     check(sent, &seen);
 }
 
