@@ -264,6 +264,11 @@ impl Builder {
         ///
         /// The last band is `h2`'s defence against header blocks built to exhaust memory, four
         /// times the advertised size; it cannot be configured apart from the advertised size.
+        /// `h2` also ends a connection whose header block comes in more than
+        /// `max(5, 1.25 * 8n / max_frame_size)` CONTINUATION frames ("too_many_continuations"):
+        /// with the default 256 KiB frames, a client that cuts its headers into 16 KiB frames
+        /// meets that at 96 KiB. Python (`grpcio`, 8 KiB to 1 MiB) and Node (`grpc-js`) keep
+        /// their channel through all of it (`tests/metadata_peers.rs`).
         max_header_list_size: u32
     }
     setter! {
