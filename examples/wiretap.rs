@@ -446,7 +446,9 @@ frame, written with one syscall), and limits response header blocks to 16 KiB
 window from 65,535 bytes to 4 MiB: SETTINGS can only change stream windows.
 
 The server answers with its own SETTINGS (notably `MAX_CONCURRENT_STREAMS = 1024`: calls
-beyond that wait on the client) and WINDOW_UPDATE, and each side acknowledges the other's
+beyond that wait on the client; and `MAX_HEADER_LIST_SIZE = 131072`, 8 times its 16 KiB
+metadata limit, so that a request over the limit reaches h2grpc and ends RESOURCE_EXHAUSTED
+instead of being refused by `h2` with HTTP 431) and WINDOW_UPDATE, and each side acknowledges the other's
 SETTINGS with an empty SETTINGS frame flagged ACK. h2grpc's client also sends a PING and waits
 for its ACK before the channel is ready: the server sends its SETTINGS before it answers the
 PING, so once the answer is in, the client knows the server's limits.
