@@ -229,14 +229,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             health.set_status("h2grpc.test.Toggling", status);
         }
     });
+    // `--reflection`: server reflection too, for tools (the h2grpc command's tests).
+    if std::env::args().any(|arg| arg == "--reflection") {
+        builder.add_reflection([grpc_testing::FILE_DESCRIPTOR_SET]);
+    }
     let server = match Target::parse(&addr)? {
         Target::Unix(path) => builder.bind_unix(path)?,
         Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,
         Target::Tcp { host, port } => builder.bind_tcp((host.as_str(), port))?,
     };
     let shutdown = server.shutdown_handle();
+    // The bound address: with port 0, the port the system chose.
+    let bound = server.local_target().map_or(addr, |target| target.to_string());
     let serving = tokio::spawn(server.serve());
-    println!("listening on {addr}");
+    println!("listening on {bound}");
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

