@@ -129,20 +129,30 @@ impl Session {
         if known(&self.pool, symbol) {
             return Ok(true);
         }
-        let asked = self
-            .reflection(out)
-            .await?
-            .ask(MessageRequest::FileContainingSymbol(symbol.to_owned()))
-            .await;
-        self.drain(out);
-        let files = match asked {
-            Ok(MessageResponse::FileDescriptorResponse(files)) => files.file_descriptor_proto,
-            Ok(_) => return Err(CliError::invalid("reflection answered with something else")),
-            Err(Failure::Answer(Code::NotFound, _)) => return Ok(false),
-            Err(Failure::Answer(code, message)) => {
-                return Err(CliError::rpc("reflection", h2grpc::Status::new(code, message)))
+        // Some servers (grpcio) know services and messages but not methods or fields by
+        // name: their parent's file declares them too.
+        let mut name = symbol;
+        let files = loop {
+            let asked = self
+                .reflection(out)
+                .await?
+                .ask(MessageRequest::FileContainingSymbol(name.to_owned()))
+                .await;
+            self.drain(out);
+            match asked {
+                Ok(MessageResponse::FileDescriptorResponse(files)) => {
+                    break files.file_descriptor_proto
+                }
+                Ok(_) => return Err(CliError::invalid("reflection answered with something else")),
+                Err(Failure::Answer(Code::NotFound, _)) => match name.rsplit_once('.') {
+                    Some((parent, _)) if name == symbol => name = parent,
+                    _ => return Ok(false),
+                },
+                Err(Failure::Answer(code, message)) => {
+                    return Err(CliError::rpc("reflection", h2grpc::Status::new(code, message)))
+                }
+                Err(Failure::Call(err)) => return Err(err),
             }
-            Err(Failure::Call(err)) => return Err(err),
         };
         let mut protos = HashMap::new();
         for bytes in files {

@@ -167,6 +167,7 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=compressed.NO_DECOMPRESSION)
     server.add_generic_rpc_handlers((handlers(TestService()),))
     if args.reflection:
+        from grpc.testing import test_pb2  # noqa: F401 (puts the service in the descriptor pool)
         from grpc_reflection.v1alpha import reflection
 
         reflection.enable_server_reflection(["grpc.testing.TestService", reflection.SERVICE_NAME], server)
