@@ -15,6 +15,8 @@ mod support;
 use serde_json::{json, Value};
 use support::*;
 
+const UNARY: &str = "grpc.testing.TestService/UnaryCall";
+
 /// list, describe, the four call kinds, an error status, an unknown method, and --wire.
 fn exercise(server: &Peer) {
     let target = server.target.as_str();
@@ -177,6 +179,55 @@ fn h2grpc_server_over_a_unix_socket_and_tcp() {
     ]);
     assert_eq!(watch.code, Some(0), "{watch}");
     assert!(watch.stdout.starts_with("grpc.testing.TestService: SERVING"), "{watch}");
+
+    // --wire=hex: each frame's bytes after it, the preface's first.
+    let hex = h2grpc(&["list", "--wire=hex", &unix.target]);
+    hex.ok("--wire=hex");
+    assert!(
+        hex.stdout.contains("\n         | 50 52 49 20 2a 20 48 54 54 50 2f 32 2e 30 0d 0a\n"),
+        "{hex}"
+    );
+    // With --format json, every frame is a JSON line too.
+    let json = h2grpc(&[
+        "--format",
+        "json",
+        "--wire",
+        "call",
+        &unix.target,
+        UNARY,
+        r#"{"responseSize": 1}"#,
+    ]);
+    json.ok("--format json --wire");
+    let lines = json.json_lines();
+    let frames: Vec<&Value> = lines.iter().filter_map(|l| l.get("frame")).collect();
+    assert_eq!(frames[0]["type"], "PREFACE", "{json}");
+    let request = frames
+        .iter()
+        .find(|f| f["type"] == "HEADERS" && f["headers"].to_string().contains("UnaryCall"))
+        .unwrap_or_else(|| panic!("no request HEADERS: {json}"));
+    assert_eq!(request["from"], "client");
+    assert!(request["headers"].as_array().unwrap().contains(&json!([":method", "POST"])), "{json}");
+    assert!(
+        frames.iter().any(|f| f["type"] == "DATA"
+            && f["messages"][0]["message"] == json!({"payload": {"body": "AA=="}})),
+        "{json}"
+    );
+    assert_eq!(lines.last().unwrap()["frame"]["type"], "GOAWAY", "{json}");
+
+    // A deadline: the client gives up with RST_STREAM(CANCEL), and exits DEADLINE_EXCEEDED.
+    let slow = r#"{"responseParameters": [{"size": 1, "intervalUs": 5000000}]}"#;
+    let method = "grpc.testing.TestService/FullDuplexCall";
+    let late = h2grpc(&["call", "--wire", "--timeout", "200ms", &unix.target, method, slow]);
+    assert_eq!(late.code, Some(4), "{late}");
+    assert!(late.stdout.contains("           grpc-timeout: "), "{late}");
+    assert!(late.stdout.contains("RST_STREAM stream 3"), "{late}");
+    assert!(late.stderr.contains("status: DEADLINE_EXCEEDED (4)"), "{late}");
+
+    // Colours when asked for, none in a pipe by default.
+    let plain = h2grpc(&["list", &unix.target]);
+    assert!(!plain.stdout.contains('\x1b'), "{plain}");
+    let colored = h2grpc(&["--color", "always", "describe", &unix.target, "grpc.testing.Empty"]);
+    assert!(colored.stdout.contains("\x1b[1mgrpc.testing.Empty\x1b[0m is a message:"), "{colored}");
 
     let tcp = Peer::h2grpc_tcp();
     assert!(tcp.target.starts_with("127.0.0.1:"), "{}", tcp.target);
