@@ -1,16 +1,18 @@
 //! `call`: one call of any of the four kinds, requests from JSON, responses printed as JSON as
 //! they come, the status last; the exit code is the status code.
 
-use std::io::{IsTerminal, Read};
+use std::cell::Cell;
+use std::pin::pin;
 
-use bytes::Bytes;
 use clap::Args;
+use h2grpc::client::Streaming;
 use h2grpc::{Code, Status};
-use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor};
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
 
 use crate::error::CliError;
+use crate::input::Input;
 use crate::output::Out;
 use crate::raw::Raw;
 use crate::source::Session;
@@ -31,102 +33,146 @@ pub(crate) struct CallArgs {
 }
 
 pub(crate) async fn run(args: CallArgs, global: &Global, out: &Out) -> Result<u8, CliError> {
-    let (input, source) = read_input(&args)?;
+    let input = Input::choose(args.json.as_deref(), args.data.as_deref())?;
     let mut session = Session::open(&args.target, global, out).await?;
-    let result = call(&mut session, &args.method, input.as_deref(), &source, out).await;
+    let result = call(&mut session, &args.method, input, out).await;
     session.close(out).await;
     result
 }
 
-async fn call(
-    session: &mut Session,
-    name: &str,
-    input: Option<&str>,
-    source: &str,
-    out: &Out,
-) -> Result<u8, CliError> {
+async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Result<u8, CliError> {
     let method = resolve(session, name, out).await?;
     session.schema_done(out).await;
-    let mut requests = match input {
-        Some(text) => crate::input::parse(text, &method.input(), source)?,
-        None => Vec::new(),
-    };
-    let streaming_in = method.is_client_streaming();
-    if !streaming_in {
-        match requests.len() {
-            0 => requests.push(DynamicMessage::new(method.input())),
-            1 => {}
-            n => {
-                return Err(CliError::invalid(format!(
-                    "{} takes one request, and {source} holds {n} JSON objects",
-                    method.full_name()
-                )))
-            }
-        }
-    }
     let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
-    let requests: Vec<Raw> = requests.iter().map(|m| Raw(Bytes::from(m.encode_to_vec()))).collect();
     let output = method.output();
     let options = session.options.clone();
     let channel = session.channel().clone();
-    let result: Result<(), Status> = match (streaming_in, method.is_server_streaming()) {
-        (false, false) => {
-            let reply = channel.unary::<Raw, Raw>(&path, &requests[0], options).await;
-            reply.map(|response| print_message(session, out, &output, response.get_ref()))
+    let (tx, mut rx) = mpsc::channel(16);
+    let desc = method.input();
+    let input = match input {
+        // Nothing given at a terminal: one request is `{}`; a stream is typed.
+        Input::Terminal if !method.is_client_streaming() => {
+            Input::Text(String::new(), String::new())
         }
-        (false, true) => {
-            match channel.server_streaming::<Raw, Raw>(&path, &requests[0], options).await {
-                Ok(mut stream) => loop {
-                    match stream.message().await {
-                        Ok(Some(message)) => print_message(session, out, &output, &message),
-                        Ok(None) => break Ok(()),
-                        Err(status) => break Err(status),
-                    }
-                },
+        input => input,
+    };
+    // Set when the requests turn out to be bad: the call is then cancelled, not half-closed as
+    // if the requests were all sent.
+    let failed = Cell::new(None);
+    let producing = async {
+        if let Err(err) = input.feed(&desc, tx).await {
+            failed.set(Some(err));
+        }
+    };
+    let result: Result<(), Status> = if !method.is_client_streaming() {
+        let (_, request) = tokio::join!(producing, one_request(&mut rx, &method));
+        if let Some(err) = failed.take() {
+            return Err(err);
+        }
+        let request = request?;
+        if method.is_server_streaming() {
+            match channel.server_streaming::<Raw, Raw>(&path, &request, options).await {
+                Ok(mut stream) => receive(session, out, &output, &mut stream).await,
                 Err(status) => Err(status),
             }
+        } else {
+            let reply = channel.unary::<Raw, Raw>(&path, &request, options).await;
+            reply.map(|response| print_message(session, out, &output, response.get_ref()))
         }
-        (true, false) => match channel.client_streaming::<Raw, Raw>(&path, options).await {
+    } else if !method.is_server_streaming() {
+        match channel.client_streaming::<Raw, Raw>(&path, options).await {
             Ok(mut call) => {
-                for request in &requests {
-                    if call.send(request).await.is_err() {
-                        break; // the call is over: finish says how
+                let sending = async {
+                    while let Some(request) = rx.recv().await {
+                        if call.send(&request).await.is_err() {
+                            break; // the call is over: finish says how
+                        }
                     }
+                };
+                tokio::join!(producing, sending);
+                if let Some(err) = failed.take() {
+                    call.cancel();
+                    return Err(err);
                 }
-                call.finish()
-                    .await
-                    .map(|response| print_message(session, out, &output, response.get_ref()))
+                let response = call.finish().await;
+                response.map(|response| print_message(session, out, &output, response.get_ref()))
             }
             Err(status) => Err(status),
-        },
-        (true, true) => match channel.bidi_streaming::<Raw, Raw>(&path, options).await {
+        }
+    } else {
+        match channel.bidi_streaming::<Raw, Raw>(&path, options).await {
             Ok((mut sink, mut stream)) => {
-                let sending = async move {
-                    for request in &requests {
-                        if sink.send(request).await.is_err() {
+                let sending = async {
+                    while let Some(request) = rx.recv().await {
+                        if sink.send(&request).await.is_err() {
                             break;
                         }
                     }
-                    let _ = sink.close().await;
-                };
-                let receiving = async {
-                    loop {
-                        match stream.message().await {
-                            Ok(Some(message)) => print_message(session, out, &output, &message),
-                            Ok(None) => break Ok(()),
-                            Err(status) => break Err(status),
+                    match failed.take() {
+                        Some(err) => {
+                            failed.set(Some(err));
+                            sink.cancel();
+                        }
+                        None => {
+                            let _ = sink.close().await;
                         }
                     }
                 };
-                tokio::join!(sending, receiving).1
+                let mut both = pin!(async { tokio::join!(producing, sending) });
+                let mut receiving = pin!(receive(session, out, &output, &mut stream));
+                let received = tokio::select! {
+                    // The server ended the call: stop reading requests.
+                    received = &mut receiving => received,
+                    _ = &mut both => receiving.await,
+                };
+                if let Some(err) = failed.take() {
+                    return Err(err);
+                }
+                received
             }
             Err(status) => Err(status),
-        },
+        }
     };
     session.drain(out);
     let status = result.err().unwrap_or_else(Status::ok);
     status::print(out, &status, &session.pool);
     Ok(status.code() as u8)
+}
+
+/// The one request of a unary or server-streaming call: `{}` if none was given.
+async fn one_request(
+    rx: &mut mpsc::Receiver<Raw>,
+    method: &MethodDescriptor,
+) -> Result<Raw, CliError> {
+    let first = rx.recv().await;
+    let mut extra = 0;
+    while rx.recv().await.is_some() {
+        extra += 1;
+    }
+    if extra > 0 {
+        return Err(CliError::invalid(format!(
+            "{} takes one request, and {} more JSON objects came after it",
+            method.full_name(),
+            extra
+        )));
+    }
+    Ok(first.unwrap_or_default())
+}
+
+/// Prints each response as it comes; the call's end.
+async fn receive(
+    session: &mut Session,
+    out: &Out,
+    output: &MessageDescriptor,
+    stream: &mut Streaming<Raw>,
+) -> Result<(), Status> {
+    loop {
+        match stream.message().await {
+            Ok(Some(message)) => print_message(session, out, output, &message),
+            Ok(None) => return Ok(()),
+            Err(status) => return Err(status),
+        }
+    }
 }
 
 /// The method named `pkg.Service/Method`, `pkg.Service.Method` or `/pkg.Service/Method`.
@@ -170,33 +216,5 @@ fn print_message(session: &mut Session, out: &Out, desc: &MessageDescriptor, mes
         out.value(&json!({ "message": value }));
     } else {
         out.line(&serde_json::to_string_pretty(&value).unwrap_or_default());
-    }
-}
-
-/// The request text and where it came from: the argument, `-d`, or stdin when it is not a
-/// terminal. `None`: no input at all.
-fn read_input(args: &CallArgs) -> Result<(Option<String>, String), CliError> {
-    let stdin = || {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|err| {
-            CliError::invalid(format!("cannot read the request from stdin: {err}"))
-        })?;
-        Ok::<_, CliError>(text)
-    };
-    match (&args.json, &args.data) {
-        (Some(_), Some(_)) => {
-            Err(CliError::invalid("give the request as an argument or with -d, not both"))
-        }
-        (Some(json), None) => Ok((Some(json.clone()), "the request argument".to_owned())),
-        (None, Some(data)) => match data.strip_prefix('@') {
-            Some("-") => Ok((Some(stdin()?), "stdin".to_owned())),
-            Some(file) => match std::fs::read_to_string(file) {
-                Ok(text) => Ok((Some(text), file.to_owned())),
-                Err(err) => Err(CliError::invalid(format!("-d @{file}: cannot read it: {err}"))),
-            },
-            None => Ok((Some(data.clone()), "-d".to_owned())),
-        },
-        (None, None) if !std::io::stdin().is_terminal() => Ok((Some(stdin()?), "stdin".to_owned())),
-        (None, None) => Ok((None, String::new())),
     }
 }

@@ -223,6 +223,23 @@ fn h2grpc_server_over_a_unix_socket_and_tcp() {
     assert!(late.stdout.contains("RST_STREAM stream 3"), "{late}");
     assert!(late.stderr.contains("status: DEADLINE_EXCEEDED (4)"), "{late}");
 
+    // A bidirectional stream typed line by line: each request goes out when its line does,
+    // and its response comes back before the next is written.
+    let mut typed = Typed::start(&[
+        "--format",
+        "json",
+        "call",
+        &unix.target,
+        "grpc.testing.TestService/FullDuplexCall",
+    ]);
+    typed.write("{\"responseParameters\": [{\"size\": 1}]}\n");
+    assert_eq!(typed.read_line(), r#"{"message":{"payload":{"body":"AA=="}}}"#);
+    typed.write("{\"responseParameters\": [{\"size\": 2}]}\n");
+    assert_eq!(typed.read_line(), r#"{"message":{"payload":{"body":"AAA="}}}"#);
+    let end = typed.finish();
+    assert_eq!(end.code, Some(0), "{end}");
+    assert_eq!(end.stdout.trim(), r#"{"status":{"code":0,"message":"","name":"OK"}}"#, "{end}");
+
     // Colours when asked for, none in a pipe by default.
     let plain = h2grpc(&["list", &unix.target]);
     assert!(!plain.stdout.contains('\x1b'), "{plain}");

@@ -107,6 +107,65 @@ pub fn h2grpc_stdin(args: &[&str], stdin: &str) -> Output {
     }
 }
 
+/// `h2grpc` reading a stream of requests from a pipe, written a line at a time.
+pub struct Typed {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Typed {
+    pub fn start(args: &[&str]) -> Typed {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_h2grpc"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn h2grpc");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Typed { child, lines }
+    }
+
+    pub fn write(&mut self, text: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin open");
+        stdin.write_all(text.as_bytes()).and_then(|()| stdin.flush()).expect("write to h2grpc");
+    }
+
+    /// The next line of stdout (at most a minute away, or the test fails).
+    pub fn read_line(&mut self) -> String {
+        self.lines.recv_timeout(READY).expect("a line from h2grpc")
+    }
+
+    /// Closes stdin; the rest of stdout, and how it ended.
+    pub fn finish(mut self) -> Output {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().expect("h2grpc ends");
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut stderr);
+        }
+        let stdout: Vec<String> = self.lines.iter().collect();
+        Output { code: status.code(), stdout: stdout.join("\n"), stderr }
+    }
+}
+
+impl Drop for Typed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `h2grpc --format json call TARGET grpc.testing.TestService/METHOD REQUEST`.
 pub fn call_json(target: &str, method: &str, request: &str) -> Output {
     let method = format!("grpc.testing.TestService/{method}");
