@@ -152,7 +152,7 @@ fn check_wire(name: &str, wire: &str) {
 }
 
 #[test]
-fn h2grpc_server_over_a_unix_socket_and_tcp() {
+fn h2grpc_server_over_unix_abstract_and_tcp_sockets() {
     let unix = Peer::h2grpc_unix();
     exercise(&unix);
 
@@ -245,6 +245,16 @@ fn h2grpc_server_over_a_unix_socket_and_tcp() {
     assert!(!plain.stdout.contains('\x1b'), "{plain}");
     let colored = h2grpc(&["--color", "always", "describe", &unix.target, "grpc.testing.Empty"]);
     assert!(colored.stdout.contains("\x1b[1mgrpc.testing.Empty\x1b[0m is a message:"), "{colored}");
+
+    let json = h2grpc(&["--format", "json", "list", &unix.target]);
+    let services = &json.json_lines()[0]["services"];
+    assert!(services.as_array().unwrap().contains(&json!("grpc.testing.TestService")), "{json}");
+
+    // A Linux abstract socket.
+    let name = format!("unix-abstract:h2grpc-cli-test-{}", std::process::id());
+    let abstract_socket = Peer::h2grpc_at(&name);
+    let unary = call_json(&abstract_socket.target, "UnaryCall", r#"{"responseSize": 1}"#);
+    assert_eq!(unary.messages(), [json!({"payload": {"body": "AA=="}})], "{unary}");
 
     let tcp = Peer::h2grpc_tcp();
     assert!(tcp.target.starts_with("127.0.0.1:"), "{}", tcp.target);

@@ -227,11 +227,11 @@ impl Peer {
     }
 
     pub fn h2grpc_tcp() -> Peer {
-        Peer::start(
-            "h2grpc",
-            Command::new(rust_example("h2grpc", "interop_server")),
-            Some("127.0.0.1:0"),
-        )
+        Peer::h2grpc_at("127.0.0.1:0")
+    }
+
+    pub fn h2grpc_at(addr: &str) -> Peer {
+        Peer::start("h2grpc", Command::new(rust_example("h2grpc", "interop_server")), Some(addr))
     }
 
     pub fn tonic() -> Peer {
