@@ -13,11 +13,20 @@ use serde_json::{json, Value};
 
 use crate::output::{Out, Paint};
 
+mod json;
+use self::json::frame_json;
+
 /// What the reflection and health calls themselves carry, so that their messages decode too.
 const BUILTIN: [&[u8]; 3] = [
-    include_bytes!("../../src/reflection/grpc.reflection.v1.bin"),
-    include_bytes!("../../src/reflection/grpc.reflection.v1alpha.bin"),
-    include_bytes!("../../src/health/grpc.health.v1.bin"),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../src/reflection/grpc.reflection.v1.bin"
+    )),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../src/reflection/grpc.reflection.v1alpha.bin"
+    )),
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../src/health/grpc.health.v1.bin")),
 ];
 
 /// The width of a frame's first line before its header bytes, as in WIRE.md.
@@ -62,7 +71,7 @@ impl std::fmt::Debug for Wire {
 }
 
 /// A decoded frame's details.
-enum Detail {
+pub(super) enum Detail {
     Headers(Vec<(String, String)>),
     HeadersFailed(String),
     /// A fragment; the block is decoded with its last CONTINUATION.
@@ -84,22 +93,34 @@ impl Wire {
     /// Prints every frame logged since the last call; `pool` decodes the messages.
     pub(crate) fn drain(&mut self, out: &Out, pool: &DescriptorPool) {
         for chunk in self.log.take() {
-            let index = usize::from(chunk.direction != Direction::Send);
-            let side = &mut self.sides[index];
-            side.reader.push(&chunk.bytes);
-            side.raw.extend_from_slice(&chunk.bytes);
-            while let Some(frame) = self.sides[index].reader.next_frame() {
-                let side = &mut self.sides[index];
-                let total = if frame.payload == FramePayload::Preface {
-                    24
-                } else {
-                    9 + frame.len as usize
-                };
-                let raw: Vec<u8> = side.raw.drain(..total.min(side.raw.len())).collect();
-                let detail = self.detail(index, &frame, pool);
-                self.print(out, index == 0, &frame, &detail, &raw);
+            for text in self.feed(chunk.direction, &chunk.bytes, out, pool) {
+                out.line(&text);
             }
         }
+    }
+
+    /// The frames that `bytes`, going `direction`, complete: each rendered for `out`.
+    fn feed(
+        &mut self,
+        direction: Direction,
+        bytes: &[u8],
+        out: &Out,
+        pool: &DescriptorPool,
+    ) -> Vec<String> {
+        let index = usize::from(direction != Direction::Send);
+        let side = &mut self.sides[index];
+        side.reader.push(bytes);
+        side.raw.extend_from_slice(bytes);
+        let mut rendered = Vec::new();
+        while let Some(frame) = self.sides[index].reader.next_frame() {
+            let side = &mut self.sides[index];
+            let total =
+                if frame.payload == FramePayload::Preface { 24 } else { 9 + frame.len as usize };
+            let raw: Vec<u8> = side.raw.drain(..total.min(side.raw.len())).collect();
+            let detail = self.detail(index, &frame, pool);
+            rendered.push(self.render(out, index == 0, &frame, &detail, &raw));
+        }
+        rendered
     }
 
     fn detail(&mut self, index: usize, frame: &Frame, pool: &DescriptorPool) -> Detail {
@@ -163,12 +184,10 @@ impl Wire {
         }
     }
 
-    fn print(&self, out: &Out, sent: bool, frame: &Frame, detail: &Detail, raw: &[u8]) {
+    fn render(&self, out: &Out, sent: bool, frame: &Frame, detail: &Detail, raw: &[u8]) -> String {
         if out.json() {
-            out.value(
-                &json!({ "frame": frame_json(sent, frame, detail, self.hex.then_some(raw)) }),
-            );
-            return;
+            let frame = frame_json(sent, frame, detail, self.hex.then_some(raw));
+            return json!({ "frame": frame }).to_string();
         }
         let arrow =
             if sent { out.paint(Paint::Cyan, "C→S") } else { out.paint(Paint::Magenta, "S→C") };
@@ -240,7 +259,7 @@ impl Wire {
                 printed.push_str(&format!("\n{indent}{} {}", out.paint(Paint::Dim, "|"), hex(row)));
             }
         }
-        out.line(&printed);
+        printed
     }
 }
 
@@ -291,67 +310,73 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
-fn frame_json(sent: bool, frame: &Frame, detail: &Detail, raw: Option<&[u8]>) -> Value {
-    let mut value = json!({
-        "from": if sent { "client" } else { "server" },
-        "type": frame.type_name(),
-        "stream": frame.stream_id,
-        "flags": frame.flag_names(),
-        "length": frame.len,
-    });
-    let map = value.as_object_mut().expect("an object");
-    match (&frame.payload, detail) {
-        (_, Detail::Headers(fields)) => {
-            map.insert(
-                "headers".into(),
-                json!(fields.iter().map(|(k, v)| [k, v]).collect::<Vec<_>>()),
-            );
-        }
-        (_, Detail::HeadersFailed(reason)) => {
-            map.insert("error".into(), json!(reason));
-        }
-        (_, Detail::Data(messages, pending)) => {
-            let messages: Vec<Value> = messages
-                .iter()
-                .map(|(flag, len, message)| json!({ "flag": flag, "length": len, "message": message }))
-                .collect();
-            map.insert("messages".into(), json!(messages));
-            map.insert("pending".into(), json!(pending));
-        }
-        (FramePayload::Settings { params }, _) => {
-            let params: Vec<Value> = params
-                .iter()
-                .map(|p| {
-                    json!([
-                        h2grpc::trace::settings_name(p.id)
-                            .map_or_else(|| format!("0x{:x}", p.id), str::to_owned),
-                        p.value
-                    ])
-                })
-                .collect();
-            map.insert("settings".into(), json!(params));
-        }
-        (FramePayload::Ping { opaque }, _) => {
-            map.insert("opaque".into(), json!(hex(opaque)));
-        }
-        (FramePayload::GoAway { last_stream_id, code, debug }, _) => {
-            map.insert("lastStream".into(), json!(last_stream_id));
-            map.insert("errorCode".into(), json!(h2grpc::trace::error_code_name(*code)));
-            map.insert("debug".into(), json!(String::from_utf8_lossy(debug)));
-        }
-        (FramePayload::RstStream { code }, _) => {
-            map.insert("errorCode".into(), json!(h2grpc::trace::error_code_name(*code)));
-        }
-        (FramePayload::WindowUpdate { increment }, _) => {
-            map.insert("increment".into(), json!(increment));
-        }
-        (FramePayload::Malformed { reason }, _) => {
-            map.insert("malformed".into(), json!(reason));
-        }
-        _ => {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Format;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = (payload.len() as u32).to_be_bytes();
+        let mut out = vec![len[1], len[2], len[3], kind, flags];
+        out.extend(stream.to_be_bytes());
+        out.extend(payload);
+        out
     }
-    if let Some(raw) = raw {
-        map.insert("bytes".into(), json!(hex(raw)));
+
+    fn wire() -> Wire {
+        Wire::new(TapLog::new(), false)
     }
-    value
+
+    #[test]
+    fn a_header_block_split_over_continuation_is_decoded_whole() {
+        // HPACK, static table: :method POST (0x83), :scheme http (0x86), :path literal.
+        let mut block = vec![0x83, 0x86, 0x44, 0x0a];
+        block.extend(b"/a.B/Check");
+        let (head, tail) = block.split_at(3);
+        let mut bytes = frame(1, 0, 1, head); // HEADERS without END_HEADERS
+        bytes.extend(frame(9, 0x4, 1, tail)); // CONTINUATION with it
+        let out = Out::new(Format::Text, false);
+        let text = wire().feed(Direction::Send, &bytes, &out, &DescriptorPool::new());
+        assert_eq!(text.len(), 2);
+        assert!(text[0].ends_with("header block: 3 bytes of HPACK, continued"), "{}", text[0]);
+        assert!(
+            text[1].starts_with("C→S  CONTINUATION stream 1, flags END_HEADERS"),
+            "{}",
+            text[1]
+        );
+        for field in [":method: POST", ":scheme: http", ":path: /a.B/Check"] {
+            assert!(text[1].contains(&format!("\n           {field}")), "{}", text[1]);
+        }
+    }
+
+    #[test]
+    fn messages_of_known_methods_are_decoded_and_frames_come_whole() {
+        // The health check's request, split over two reads.
+        let mut block = vec![0x83, 0x44, 0x1c];
+        block.extend(b"/grpc.health.v1.Health/Check");
+        let mut bytes = frame(1, 0x4, 1, &block);
+        bytes.extend(frame(0, 0x1, 1, &[0, 0, 0, 0, 3, 0x0a, 0x01, b'x']));
+        let out = Out::new(Format::Json, false);
+        let mut wire = wire();
+        let pool = DescriptorPool::new();
+        let first = wire.feed(Direction::Send, &bytes[..bytes.len() - 2], &out, &pool);
+        assert_eq!(first.len(), 1, "the DATA frame is not whole yet: {first:?}");
+        let rest = wire.feed(Direction::Send, &bytes[bytes.len() - 2..], &out, &pool);
+        let data: Value = serde_json::from_str(&rest[0]).unwrap();
+        assert_eq!(data["frame"]["type"], "DATA");
+        assert_eq!(data["frame"]["flags"], json!(["END_STREAM"]));
+        assert_eq!(
+            data["frame"]["messages"],
+            json!([{"flag": 0, "length": 3, "message": {"service": "x"}}])
+        );
+    }
+
+    #[test]
+    fn a_bad_header_block_is_reported_not_fatal() {
+        let bytes = frame(1, 0x4, 1, &[0xff, 0xff, 0xff, 0xff, 0x0f]); // index out of any table
+        let out = Out::new(Format::Text, false);
+        let text = wire().feed(Direction::Recv, &bytes, &out, &DescriptorPool::new());
+        assert!(text[0].starts_with("S→C  HEADERS stream 1"), "{}", text[0]);
+        assert!(text[0].contains("HPACK decoding failed"), "{}", text[0]);
+    }
 }
