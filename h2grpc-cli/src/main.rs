@@ -34,6 +34,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use h2grpc::Code;
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -160,7 +161,18 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                // grpc_health_probe's code for bad arguments.
+                _ if std::env::args().any(|arg| arg == "health") => 1,
+                _ => Code::InvalidArgument as u8,
+            });
+        }
+    };
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -3,6 +3,7 @@
 
 mod support;
 
+use h2grpc::health::{HealthReporter, ServingStatus};
 use h2grpc::server::RequestStream;
 use h2grpc::{CallContext, Code, Server, Service, Status};
 use prost::Message;
@@ -41,7 +42,7 @@ fn details() -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// Serves cli.test.Notes (no reflection, no health) on a socket in `dir`.
+/// Serves cli.test.Notes and health (no reflection) on a socket in `dir`.
 fn serve(dir: &std::path::Path) -> (String, h2grpc::server::ShutdownHandle) {
     let notes = Service::new("cli.test.Notes")
         .unary("Echo", |_ctx: CallContext, note: Note| async move { Ok::<_, Status>(note) })
@@ -58,8 +59,15 @@ fn serve(dir: &std::path::Path) -> (String, h2grpc::server::ShutdownHandle) {
                 Ok::<_, Status>(Note { text: String::new(), count })
             },
         );
+    let health = HealthReporter::new();
+    health.set_status("cli.test.Notes", ServingStatus::Serving);
+    health.set_status("cli.test.Down", ServingStatus::NotServing);
     let socket = dir.join("notes.sock");
-    let server = Server::builder().add_service(notes).bind_unix(&socket).expect("bind");
+    let server = Server::builder()
+        .add_service(notes)
+        .add_service(health.service())
+        .bind_unix(&socket)
+        .expect("bind");
     let shutdown = server.shutdown_handle();
     tokio::spawn(server.serve());
     (format!("unix:{}", socket.display()), shutdown)
@@ -143,10 +151,15 @@ fn checks(target: &str) {
     assert_eq!(nope.code, Some(5), "{nope}");
     assert!(nope.stderr.contains("method Nope not found in service cli.test.Notes"), "{nope}");
 
-    // No health service: the RPC failed, grpc_health_probe's 3.
-    let health = h2grpc(&["health", target]);
-    assert_eq!(health.code, Some(3), "{health}");
-    assert!(health.stderr.contains("UNIMPLEMENTED"), "{health}");
+    // Health, with grpc_health_probe's exit codes: 0 SERVING, 4 NOT_SERVING, 3 RPC failure.
+    let serving = h2grpc(&["health", target, "cli.test.Notes"]);
+    assert_eq!(serving.code, Some(0), "{serving}");
+    let down = h2grpc(&["health", target, "cli.test.Down"]);
+    assert_eq!(down.code, Some(4), "{down}");
+    assert_eq!(down.stdout, "cli.test.Down: NOT_SERVING\n", "{down}");
+    let unknown = h2grpc(&["health", target, "cli.test.Unknown"]);
+    assert_eq!(unknown.code, Some(3), "{unknown}");
+    assert!(unknown.stderr.contains("NOT_FOUND"), "{unknown}");
 }
 
 #[test]
@@ -163,5 +176,10 @@ fn a_missing_socket_says_whether_the_server_runs() {
     let health = h2grpc(&["health", &target]);
     assert_eq!(health.code, Some(2), "grpc_health_probe's connection failure: {health}");
     let bad = h2grpc(&["list", "http://x"]);
-    assert_eq!(bad.code, Some(3), "{bad}");
+    assert_eq!(bad.code, Some(3), "INVALID_ARGUMENT: {bad}");
+    // grpc_health_probe's 1 for bad arguments, whether our check or clap's finds them.
+    assert_eq!(h2grpc(&["health", "http://x"]).code, Some(1));
+    assert_eq!(h2grpc(&["health", &target, "--no-such-flag"]).code, Some(1));
+    assert_eq!(h2grpc(&["call", &target]).code, Some(3), "a usage error is INVALID_ARGUMENT");
+    assert_eq!(h2grpc(&["--version"]).code, Some(0));
 }

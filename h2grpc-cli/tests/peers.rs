@@ -240,6 +240,34 @@ fn h2grpc_server_over_unix_abstract_and_tcp_sockets() {
     assert_eq!(end.code, Some(0), "{end}");
     assert_eq!(end.stdout.trim(), r#"{"status":{"code":0,"message":"","name":"OK"}}"#, "{end}");
 
+    // Metadata: the interop server echoes these back, as a header and a -bin trailer.
+    let echoed = h2grpc(&[
+        "call",
+        "--wire",
+        "-H",
+        "x-grpc-test-echo-initial: hello there",
+        "-H",
+        "x-grpc-test-echo-trailing-bin: AAEC/w==",
+        &unix.target,
+        UNARY,
+        "{}",
+    ]);
+    echoed.ok("-H");
+    // The frames the server sent, each up to the next frame.
+    let from_server: Vec<&str> = echoed
+        .stdout
+        .split("\nS→C")
+        .skip(1)
+        .map(|frame| frame.split("\nC→S").next().unwrap_or_default())
+        .collect();
+    let server_frame_with =
+        |field: &str| from_server.iter().any(|f| f.starts_with("  HEADERS") && f.contains(field));
+    assert!(server_frame_with("\n           x-grpc-test-echo-initial: hello there"), "{echoed}");
+    assert!(server_frame_with("\n           x-grpc-test-echo-trailing-bin: AAEC/w"), "{echoed}");
+    let bad = h2grpc(&["call", "-H", "x-bin: not base64!", &unix.target, UNARY, "{}"]);
+    assert_eq!(bad.code, Some(3), "{bad}");
+    assert!(bad.stderr.contains("-H x-bin: a -bin value is base64"), "{bad}");
+
     // Colours when asked for, none in a pipe by default.
     let plain = h2grpc(&["list", &unix.target]);
     assert!(!plain.stdout.contains('\x1b'), "{plain}");
