@@ -59,7 +59,7 @@ pub(crate) async fn serve(
         let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
         trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
     }
-    let call = match accept(&parts, &server.router) {
+    let call = match accept(&parts, &server.router, server.config.max_header_list_size) {
         Ok(call) => call,
         Err((http_status, status)) => {
             // Not read: the body is dropped, and h2 resets the stream with NO_ERROR once this
@@ -165,7 +165,20 @@ struct Accepted {
 fn accept(
     parts: &http::request::Parts,
     router: &super::service::Router,
+    max_header_list_size: u32,
 ) -> Result<Accepted, (StatusCode, Status)> {
+    // First, as C-core's transport does: metadata over the limit is RESOURCE_EXHAUSTED for this
+    // call (h2 is told a larger limit so that such requests reach us; see the setter).
+    let size = headers::request_header_list_size(parts);
+    if size > max_header_list_size as usize {
+        return Err((
+            StatusCode::OK,
+            Status::resource_exhausted(format!(
+                "request metadata of {size} bytes exceeds the server's limit of \
+                 {max_header_list_size} bytes (server::Builder::max_header_list_size)"
+            )),
+        ));
+    }
     if parts.method != http::Method::POST {
         return Err((
             StatusCode::METHOD_NOT_ALLOWED,

@@ -30,7 +30,12 @@ where
     let config = &server.config;
     // h2 refuses an `:authority` that is not a URI authority; C-core sends the percent-encoded
     // socket path for unix: targets. The filter hands h2 `localhost` instead.
-    let io = AuthorityFilter::new(io, config.max_header_list_size as usize);
+    let io = AuthorityFilter::new(
+        io,
+        config.h2_header_list_size() as usize,
+        config.max_frame_size as usize,
+    );
+    let breakdown = io.breakdown();
     let handshake = config.h2_builder().handshake(io);
     let shutdown = server.shutdown.clone();
     let mut conn = {
@@ -62,6 +67,7 @@ where
     let mut registered = false;
     let mut draining = false;
     let mut forcing = false;
+    let mut broken = false;
     std::future::poll_fn(|cx| loop {
         if !registered {
             registered = true;
@@ -77,6 +83,14 @@ where
             forcing = true;
             conn.abrupt_shutdown(h2::Reason::NO_ERROR);
             go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+        }
+        if !broken {
+            if let Some(reason) = breakdown.reason() {
+                // The :authority filter can no longer follow the client's header blocks.
+                broken = true;
+                conn.abrupt_shutdown(reason);
+                go_away(trace, Direction::Send, reason);
+            }
         }
         while let Some(verdict) = lifetime.poll(cx, &calls) {
             match verdict {

@@ -17,7 +17,7 @@
 //! # Ok(()) }
 //! ```
 
-mod authority;
+pub(crate) mod authority;
 mod broadcast;
 mod call;
 mod conn;
@@ -60,10 +60,10 @@ pub(crate) struct ServerConfig {
     pub(crate) max_recv_message_len: usize,
     pub(crate) max_send_message_len: usize,
     max_concurrent_streams: u32,
-    max_header_list_size: u32,
+    pub(crate) max_header_list_size: u32,
     initial_stream_window_size: u32,
     initial_connection_window_size: u32,
-    max_frame_size: u32,
+    pub(crate) max_frame_size: u32,
     max_send_buffer_size: usize,
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
@@ -95,11 +95,26 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// What `h2` is told for SETTINGS_MAX_HEADER_LIST_SIZE: 8 times `max_header_list_size`, so
+    /// that a request over our limit still reaches us and ends RESOURCE_EXHAUSTED, where `h2`
+    /// would answer HTTP 431 (which clients show as UNKNOWN). See the setter's docs.
+    pub(crate) fn h2_header_list_size(&self) -> u32 {
+        self.max_header_list_size.saturating_mul(8)
+    }
+
     pub(crate) fn h2_builder(&self) -> h2::server::Builder {
         let mut builder = h2::server::Builder::new();
+        // h2 counts the streams it resets itself (REFUSED_STREAM past max_concurrent_streams,
+        // malformed requests) over a connection's life and ends the connection with
+        // GOAWAY(ENHANCE_YOUR_CALM "too_many_internal_resets") at this cap, its defence against
+        // peers that make a server reset streams while their work goes on ("MadeYouReset").
+        // h2's own cap is 1,024, so a client that opened 5,000 streams at once lost the 1,024
+        // it had been admitted. 64 per admitted stream keeps the defence and the admitted calls.
+        let resets = (self.max_concurrent_streams as usize).saturating_mul(64).max(1024);
         builder
             .max_concurrent_streams(self.max_concurrent_streams)
-            .max_header_list_size(self.max_header_list_size)
+            .max_header_list_size(self.h2_header_list_size())
+            .max_local_error_reset_streams(Some(resets))
             .initial_window_size(self.initial_stream_window_size)
             .initial_connection_window_size(self.initial_connection_window_size)
             .max_frame_size(self.max_frame_size)
@@ -222,12 +237,33 @@ impl Builder {
     setter! {
         /// SETTINGS_MAX_CONCURRENT_STREAMS: calls one connection may have open at once.
         /// Default 1024; clients queue calls beyond it.
+        ///
+        /// A client that opens more at once has the excess streams refused with
+        /// RST_STREAM(REFUSED_STREAM), which gRPC clients retry; the calls already admitted go
+        /// on. `h2` counts the streams it resets on its own over a connection's life and ends
+        /// the connection (GOAWAY ENHANCE_YOUR_CALM) past a cap, which h2grpc sets to 64 times
+        /// this limit (65,536 by default). Bursts of HEADERS followed by the client's own
+        /// RST_STREAM ("rapid reset") are a separate `h2` limit and still end the connection.
         max_concurrent_streams: u32
     }
     setter! {
-        /// SETTINGS_MAX_HEADER_LIST_SIZE: the largest request header block, counted as HTTP/2
-        /// does (name + value + 32 per entry). Default 16 KiB; larger blocks are refused with
-        /// HTTP 431.
+        /// The largest request header list (metadata and pseudo-headers), counted as HTTP/2
+        /// does: name + value + 32 per entry. Default 16 KiB, as C-core's hard limit.
+        ///
+        /// A request over it ends that call alone with RESOURCE_EXHAUSTED, naming the limit;
+        /// the connection and its other calls go on. Past that, `h2` decides, so the wire has
+        /// three bands (`n` is this limit; h2grpc advertises `8n` in
+        /// SETTINGS_MAX_HEADER_LIST_SIZE so that `h2` lets the first band through):
+        ///
+        /// | header list | outcome |
+        /// |---|---|
+        /// | up to `n` | the call runs |
+        /// | over `n`, up to `8n` (128 KiB) | RESOURCE_EXHAUSTED for that call |
+        /// | over `8n`, under `32n` (512 KiB) | `h2` answers HTTP 431 for that call (clients show UNKNOWN or INTERNAL) |
+        /// | `32n` or more | `h2` ends the connection: GOAWAY(ENHANCE_YOUR_CALM, "header_list_way_too_large"); calls in flight on it fail UNAVAILABLE and the client reconnects |
+        ///
+        /// The last band is `h2`'s defence against header blocks built to exhaust memory, four
+        /// times the advertised size; it cannot be configured apart from the advertised size.
         max_header_list_size: u32
     }
     setter! {
