@@ -5,8 +5,8 @@ use std::cell::Cell;
 use std::pin::pin;
 
 use clap::Args;
-use h2grpc::client::Streaming;
-use h2grpc::{Code, Status};
+use h2grpc::client::{Response, Streaming};
+use h2grpc::{Code, Metadata, Status};
 use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -30,17 +30,27 @@ pub(crate) struct CallArgs {
     /// The request: JSON, `@file` to read it from a file, `@-` from stdin.
     #[arg(short = 'd', long = "data", value_name = "JSON|@FILE")]
     data: Option<String>,
+    /// Print the response headers and trailers too (the metadata; --wire shows every field).
+    #[arg(short = 'v', long)]
+    verbose: bool,
 }
 
 pub(crate) async fn run(args: CallArgs, global: &Global, out: &Out) -> Result<u8, CliError> {
     let input = Input::choose(args.json.as_deref(), args.data.as_deref())?;
     let mut session = Session::open(&args.target, global, out).await?;
-    let result = call(&mut session, &args.method, input, out).await;
+    let verbose = args.verbose;
+    let result = call(&mut session, &args.method, input, verbose, out).await;
     session.close(out).await;
     result
 }
 
-async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Result<u8, CliError> {
+async fn call(
+    session: &mut Session,
+    name: &str,
+    input: Input,
+    verbose: bool,
+    out: &Out,
+) -> Result<u8, CliError> {
     let method = resolve(session, name, out).await?;
     session.schema_done(out).await;
     let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
@@ -72,12 +82,12 @@ async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Res
         let request = request?;
         if method.is_server_streaming() {
             match channel.server_streaming::<Raw, Raw>(&path, &request, options).await {
-                Ok(mut stream) => receive(session, out, &output, &mut stream).await,
+                Ok(mut stream) => receive(session, out, &output, &mut stream, verbose).await,
                 Err(status) => Err(status),
             }
         } else {
             let reply = channel.unary::<Raw, Raw>(&path, &request, options).await;
-            reply.map(|response| print_message(session, out, &output, response.get_ref()))
+            reply.map(|response| print_response(session, out, &output, &response, verbose))
         }
     } else if !method.is_server_streaming() {
         match channel.client_streaming::<Raw, Raw>(&path, options).await {
@@ -95,7 +105,7 @@ async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Res
                     return Err(err);
                 }
                 let response = call.finish().await;
-                response.map(|response| print_message(session, out, &output, response.get_ref()))
+                response.map(|response| print_response(session, out, &output, &response, verbose))
             }
             Err(status) => Err(status),
         }
@@ -119,7 +129,7 @@ async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Res
                     }
                 };
                 let mut both = pin!(async { tokio::join!(producing, sending) });
-                let mut receiving = pin!(receive(session, out, &output, &mut stream));
+                let mut receiving = pin!(receive(session, out, &output, &mut stream, verbose));
                 let received = tokio::select! {
                     // The server ended the call: stop reading requests.
                     received = &mut receiving => received,
@@ -135,6 +145,9 @@ async fn call(session: &mut Session, name: &str, input: Input, out: &Out) -> Res
     };
     session.drain(out);
     let status = result.err().unwrap_or_else(Status::ok);
+    if verbose && !status.is_ok() {
+        print_metadata(out, "trailers", status.metadata());
+    }
     status::print(out, &status, &session.pool);
     Ok(status.code() as u8)
 }
@@ -165,13 +178,68 @@ async fn receive(
     out: &Out,
     output: &MessageDescriptor,
     stream: &mut Streaming<Raw>,
+    verbose: bool,
 ) -> Result<(), Status> {
+    if verbose {
+        // A call that fails at once has no headers: the loop reads its status.
+        if let Ok(headers) = stream.headers().await {
+            session.drain(out);
+            print_metadata(out, "headers", headers);
+        }
+    }
     loop {
         match stream.message().await {
             Ok(Some(message)) => print_message(session, out, output, &message),
-            Ok(None) => return Ok(()),
+            Ok(None) => break,
             Err(status) => return Err(status),
         }
+    }
+    if let (true, Some(trailers)) = (verbose, stream.trailers()) {
+        print_metadata(out, "trailers", trailers);
+    }
+    Ok(())
+}
+
+/// The one response of a unary or client-streaming call, with its metadata if `verbose`.
+fn print_response(
+    session: &mut Session,
+    out: &Out,
+    desc: &MessageDescriptor,
+    response: &Response<Raw>,
+    verbose: bool,
+) {
+    if verbose {
+        session.drain(out);
+        print_metadata(out, "headers", response.headers());
+    }
+    print_message(session, out, desc, response.get_ref());
+    if verbose {
+        print_metadata(out, "trailers", response.trailers());
+    }
+}
+
+/// Response headers or trailers: `{"headers": {"key": "value", ...}}` with `--format json`
+/// (several values of a key in an array), else `response headers:` and a line per value, on
+/// stderr with the status. Binary values are shown as sent: base64.
+fn print_metadata(out: &Out, what: &str, metadata: &Metadata) {
+    let mut map = serde_json::Map::new();
+    for (key, value) in metadata.iter() {
+        let value = Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        match map.get_mut(key) {
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                map.insert(key.to_owned(), value);
+            }
+        }
+    }
+    if out.json() {
+        out.value(&json!({ what: map }));
+        return;
+    }
+    out.note(&format!("response {what}:"));
+    for (key, value) in metadata.iter() {
+        out.note(&format!("  {key}: {}", String::from_utf8_lossy(value.as_bytes())));
     }
 }
 

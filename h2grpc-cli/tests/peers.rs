@@ -264,6 +264,30 @@ fn h2grpc_server_over_unix_abstract_and_tcp_sockets() {
         |field: &str| from_server.iter().any(|f| f.starts_with("  HEADERS") && f.contains(field));
     assert!(server_frame_with("\n           x-grpc-test-echo-initial: hello there"), "{echoed}");
     assert!(server_frame_with("\n           x-grpc-test-echo-trailing-bin: AAEC/w"), "{echoed}");
+    // -v: the response headers and trailers, in order with the messages and the status.
+    let verbose = h2grpc(&[
+        "--format",
+        "json",
+        "call",
+        "-v",
+        "-H",
+        "x-grpc-test-echo-initial: hello",
+        "-H",
+        "x-grpc-test-echo-trailing-bin: AAEC/w==",
+        &unix.target,
+        "grpc.testing.TestService/StreamingOutputCall",
+        r#"{"responseParameters": [{"size": 1}]}"#,
+    ]);
+    assert_eq!(
+        verbose.json_lines(),
+        [
+            json!({"headers": {"x-grpc-test-echo-initial": "hello"}}),
+            json!({"message": {"payload": {"body": "AA=="}}}),
+            json!({"trailers": {"x-grpc-test-echo-trailing-bin": "AAEC/w"}}),
+            json!({"status": {"code": 0, "name": "OK", "message": ""}}),
+        ],
+        "{verbose}"
+    );
     let bad = h2grpc(&["call", "-H", "x-bin: not base64!", &unix.target, UNARY, "{}"]);
     assert_eq!(bad.code, Some(3), "{bad}");
     assert!(bad.stderr.contains("-H x-bin: a -bin value is base64"), "{bad}");
