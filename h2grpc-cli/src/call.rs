@@ -55,7 +55,7 @@ async fn call(
     session.schema_done(out).await;
     let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
     let output = method.output();
-    let options = session.options.clone();
+    let options = session.call_options();
     let channel = session.channel().clone();
     let (tx, mut rx) = mpsc::channel(16);
     let desc = method.input();

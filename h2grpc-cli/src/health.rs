@@ -35,7 +35,7 @@ async fn check(
 ) -> Result<u8, CliError> {
     let request = HealthCheckRequest { service: service.to_owned() };
     let channel = session.channel().clone();
-    let options = session.options.clone();
+    let options = session.call_options();
     if !watch {
         let response = channel.unary::<_, HealthCheckResponse>(CHECK, &request, options).await;
         session.drain(out);

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use h2grpc::reflection::{MessageRequest, MessageResponse};
 use h2grpc::{CallOptions, Channel, Code};
@@ -34,8 +35,10 @@ pub(crate) struct Session {
     /// The types known so far.
     pub(crate) pool: DescriptorPool,
     wire: Option<Wire>,
-    /// Metadata for every call, reflection included (`-H`).
-    pub(crate) options: CallOptions,
+    /// Metadata for every call, reflection included (`-H`); no deadline.
+    options: CallOptions,
+    /// `--timeout`, for the command's call; its deadline starts when the call does.
+    timeout: Option<Duration>,
     target: String,
 }
 
@@ -47,16 +50,26 @@ impl Session {
         global: &Global,
         out: &Out,
     ) -> Result<Session, CliError> {
-        let options = call_options(global)?;
+        let options = metadata(global)?;
         let files = !global.proto.is_empty() || !global.protoset.is_empty();
         let pool = if files { load_files(global)? } else { DescriptorPool::new() };
         let conn = connect::connect(target, global.wire.is_some(), global.connect_timeout).await?;
         let wire =
             conn.log.clone().map(|log| Wire::new(log, global.wire == Some(crate::WireMode::Hex)));
         let schema = if files { Schema::Files } else { Schema::Reflection(None) };
-        let mut session = Session { conn, schema, pool, wire, options, target: target.to_owned() };
+        let target = target.to_owned();
+        let timeout = global.timeout;
+        let mut session = Session { conn, schema, pool, wire, options, timeout, target };
         session.drain(out);
         Ok(session)
+    }
+
+    /// The options of the command's call, made now: `-H` metadata, and `--timeout` from now.
+    pub(crate) fn call_options(&self) -> CallOptions {
+        match self.timeout {
+            Some(timeout) => self.options.clone().timeout(timeout),
+            None => self.options.clone(),
+        }
     }
 
     pub(crate) fn channel(&self) -> &Channel {
@@ -100,7 +113,10 @@ impl Session {
             unreachable!("reflection is only asked for without --proto")
         };
         if slot.is_none() {
-            let opened = Reflection::open(&self.conn.channel, &self.options).await;
+            // Reflection has a deadline of its own: a server that never answers is no hang.
+            let limit = self.timeout.unwrap_or(REFLECTION_TIMEOUT).max(REFLECTION_TIMEOUT);
+            let options = self.options.clone().timeout(limit);
+            let opened = Reflection::open(&self.conn.channel, &options).await;
             if let Some(wire) = &mut self.wire {
                 wire.drain(out, &self.pool);
             }
@@ -296,8 +312,11 @@ fn load_files(global: &Global) -> Result<DescriptorPool, CliError> {
     Ok(pool)
 }
 
-/// `-H` metadata and `--timeout`, as call options.
-pub(crate) fn call_options(global: &Global) -> Result<CallOptions, CliError> {
+/// How long reading the schema through reflection may take (longer if `--timeout` is).
+const REFLECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `-H` metadata, as call options.
+fn metadata(global: &Global) -> Result<CallOptions, CliError> {
     let mut options = CallOptions::new();
     for header in &global.headers {
         let Some((key, value)) = header.split_once(':') else {
@@ -315,9 +334,6 @@ pub(crate) fn call_options(global: &Global) -> Result<CallOptions, CliError> {
             options.header(&key, value)
         }
         .map_err(|status| CliError::invalid(format!("-H {header:?}: {}", status.message())))?;
-    }
-    if let Some(timeout) = global.timeout {
-        options = options.timeout(timeout);
     }
     Ok(options)
 }

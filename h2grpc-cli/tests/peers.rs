@@ -173,7 +173,7 @@ fn h2grpc_server_over_unix_abstract_and_tcp_sockets() {
         "health",
         "--watch",
         "--timeout",
-        "300ms",
+        "500ms",
         &unix.target,
         "grpc.testing.TestService",
     ]);
