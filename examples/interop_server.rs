@@ -229,14 +229,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             health.set_status("h2grpc.test.Toggling", status);
         }
     });
-    let server = match Target::parse(&addr)? {
-        Target::Unix(path) => builder.bind_unix(path)?,
-        Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,
-        Target::Tcp { host, port } => builder.bind_tcp((host.as_str(), port))?,
+    // `--reflection`: server reflection too, for tools (the h2grpc command's tests).
+    if std::env::args().any(|arg| arg == "--reflection") {
+        builder.add_reflection([grpc_testing::FILE_DESCRIPTOR_SET]);
+    }
+    let server = match Target::parse(&addr) {
+        Ok(Target::Unix(path)) => builder.bind_unix(path)?,
+        Ok(Target::UnixAbstract(name)) => builder.bind_unix_abstract(&name)?,
+        Ok(Target::Tcp { host, port }) => builder.bind_tcp((host.as_str(), port))?,
+        // `127.0.0.1:0`: any free port, printed below (not a target a client could dial).
+        Err(_) if addr.ends_with(":0") => builder.bind_tcp(addr.as_str())?,
+        Err(err) => return Err(err.into()),
     };
     let shutdown = server.shutdown_handle();
+    // The bound address: with port 0, the port the system chose.
+    let bound = server.local_target().map_or(addr, |target| target.to_string());
     let serving = tokio::spawn(server.serve());
-    println!("listening on {addr}");
+    println!("listening on {bound}");
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

@@ -574,4 +574,8 @@ const OUTRO: &str = r#"## Seeing it yourself
   `tracing` feature, `Trace::tracing()` turns the events into `tracing` events.
 - `h2grpc::trace::Tap` records the raw bytes of any connection, and `h2grpc::trace::frames`
   decodes them, as this example does.
+- `h2grpc call --wire TARGET pkg.Service/Method '{...}'` shows the same for any server,
+  tonic, grpcio, grpc-js or h2grpc, over a Unix socket or TCP: every frame both ways, header
+  blocks HPACK-decoded, each message decoded with the server's own schema (see
+  [The h2grpc command](README.md#the-h2grpc-command)).
 "#;

@@ -28,4 +28,4 @@ function argument(name) {
   return undefined;
 }
 
-module.exports = { grpc, testing, argument };
+module.exports = { grpc, testing, argument, definition };

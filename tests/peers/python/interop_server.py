@@ -160,10 +160,17 @@ def handlers(servicer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
+    parser.add_argument("--reflection", action="store_true",
+                        help="serve reflection too (needs grpcio-reflection)")
     args = parser.parse_args()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=compressed.NO_DECOMPRESSION)
     server.add_generic_rpc_handlers((handlers(TestService()),))
+    if args.reflection:
+        from grpc.testing import test_pb2  # noqa: F401 (puts the service in the descriptor pool)
+        from grpc_reflection.v1alpha import reflection
+
+        reflection.enable_server_reflection(["grpc.testing.TestService", reflection.SERVICE_NAME], server)
     if server.add_insecure_port(args.addr) == 0:
         sys.exit(f"cannot listen on {args.addr}")
     server.start()
