@@ -191,8 +191,11 @@ fn take(fds: &mut listenfd::ListenFd, index: usize, fd: usize) -> Result<Listene
                 "a directory"
             } else if meta.file_type().is_fifo() {
                 "a pipe"
-            } else {
+            } else if meta.file_type().is_char_device() || meta.file_type().is_block_device() {
                 "a device"
+            } else {
+                "an anonymous inode such as an epoll or event fd (was it closed when the \
+                 process started, and reused since?)"
             };
             return Err(format!("is {kind}, not a socket"));
         }
