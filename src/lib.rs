@@ -65,7 +65,7 @@
 //! - `compression`: gzip and deflate message compression (`grpc-encoding`), with
 //!   [flate2](https://docs.rs/flate2) and its pure-Rust backend; see [`codec::compression`].
 //!   Off by default: without it only `identity` is spoken and no crate is added.
-//! - `daemon`: [`daemon`](crate::daemon): systemd socket activation
+//! - `daemon`: the `daemon` module: systemd socket activation
 //!   (`Builder::bind_activated_or_unix`), `sd_notify` readiness, SIGTERM/SIGINT as graceful
 //!   shutdown. Adds [listenfd](https://docs.rs/listenfd) and tokio's signal handling.
 #![forbid(unsafe_code)]

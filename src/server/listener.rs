@@ -1,5 +1,5 @@
 //! Serving on a listening socket the caller already has: one it bound itself, one inherited
-//! from systemd ([`daemon`](crate::daemon), feature `daemon`), one handed over by a supervisor.
+//! from systemd (the `daemon` module, feature `daemon`), one handed over by a supervisor.
 
 use std::io;
 
