@@ -325,6 +325,7 @@ async fn calls_past_the_grace_period_are_cut_off_and_the_exit_is_still_clean() {
     for call in calls {
         let status = call.await.unwrap().expect_err("cut off");
         assert_eq!(status.code(), PAST_GRACE, "{status:?}");
+        assert!(status.message().contains("grace period is over"), "{status:?}");
     }
     let (status, stderr) = exit(daemon).await;
     let took = signalled.elapsed();
@@ -334,7 +335,7 @@ async fn calls_past_the_grace_period_are_cut_off_and_the_exit_is_still_clean() {
 }
 
 /// What a call still running when the grace period ends gets.
-const PAST_GRACE: Code = Code::Unavailable;
+const PAST_GRACE: Code = Code::Cancelled;
 
 /// `daemonctl whoami` run as uid 65534 (`setpriv`, so as root only), on a socket anyone may
 /// reach: the interceptor decides.

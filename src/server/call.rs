@@ -113,16 +113,18 @@ pub(crate) async fn serve(
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
-    Driver {
+    let forced = std::pin::pin!(conn.force.cancelled());
+    let driver = Driver {
         handler,
         responder,
         outbox,
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+        forced: Some(forced),
         finished: false,
         trace,
-    }
-    .await
+    };
+    driver.await
 }
 
 /// Counts a call in [`ServerShared::live_calls`](super::ServerShared) while its task lives.
@@ -384,19 +386,22 @@ impl Responder {
     }
 }
 
-/// Polls the handler, the client's resets and the deadline together, in the call's own task.
-struct Driver {
+/// Polls the handler, the client's resets, the deadline and the end of the shutdown grace
+/// period together, in the call's own task.
+struct Driver<'a, 'b> {
     handler: CatchUnwind,
     responder: Responder,
     outbox: Arc<Outbox>,
     cancellation: Cancellation,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Fires when the server's shutdown grace period is over; `None` once seen.
+    forced: Option<Pin<&'a mut tokio_util::sync::WaitForCancellationFuture<'b>>>,
     /// The response is complete (or reset); the handler may still be running.
     finished: bool,
     trace: Option<CallTrace>,
 }
 
-impl Driver {
+impl Driver<'_, '_> {
     /// Ends the call before the handler did: fires its cancellation, fails its sink with
     /// `status`, and sends `status` if `send` (a reset stream takes nothing more).
     fn end_early(&mut self, status: Status, send: bool) {
@@ -415,7 +420,7 @@ impl Driver {
     }
 }
 
-impl Future for Driver {
+impl Future for Driver<'_, '_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -438,6 +443,16 @@ impl Future for Driver {
         if let Some(deadline) = &mut this.deadline {
             if deadline.as_mut().poll(cx).is_ready() {
                 this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
+            }
+        }
+        if let Some(forced) = &mut this.forced {
+            if forced.as_mut().poll(cx).is_ready() {
+                this.forced = None;
+                if !this.finished {
+                    let status = "the server is shutting down: its grace period is over \
+                                  (or shutdown_now was called)";
+                    this.end_early(Status::cancelled(status), true);
+                }
             }
         }
         if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {

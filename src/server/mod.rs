@@ -158,6 +158,9 @@ pub(crate) struct ServerShared {
 pub(crate) struct ConnShared {
     pub(crate) server: Arc<ServerShared>,
     pub(crate) peer: Peer,
+    /// The server's `force`, as a child per connection: each call waits on it (to end with
+    /// CANCELLED when the grace period is over) without contending with other connections.
+    pub(crate) force: CancellationToken,
 }
 
 /// Builds a [`Server`]: services, limits, then a listener.
