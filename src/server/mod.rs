@@ -513,9 +513,10 @@ impl std::fmt::Debug for Server {
 
 /// Starts and observes graceful shutdown of a [`Server`]. Cheap to clone.
 ///
-/// `shutdown()` stops accepting connections, removes the socket file, sends GOAWAY on every
-/// connection and lets in-flight calls finish for the grace period; then it cancels what is
-/// left (handlers see their cancellation fire). [`Server::serve`] returns when all is done.
+/// `shutdown()` stops accepting connections, removes the socket file (only one the server
+/// bound itself), sends GOAWAY on every connection and lets in-flight calls finish for the
+/// grace period; then it cancels what is left (handlers see their cancellation fire, clients
+/// get CANCELLED). [`Server::serve`] returns when all is done.
 #[derive(Clone, Debug)]
 pub struct ShutdownHandle {
     signal: ShutdownSignal,
@@ -601,10 +602,12 @@ impl Server {
                 }
             }
         }
-        drop(listener);
+        // The file first, while the listener still holds the path: a server started meanwhile
+        // finds it live and refuses, instead of binding a file this one would then remove.
         if let Some(path) = socket_path {
             crate::transport::unix::remove_socket_file(&path);
         }
+        drop(listener);
         let grace = tokio::time::sleep(self.shared.config.shutdown_grace);
         let mut grace = pin!(grace);
         let mut forced = pin!(shutdown.force.cancelled());
