@@ -468,3 +468,48 @@ fn the_socket_is_never_seen_with_a_wider_mode_than_asked() {
     assert!(wrong.is_empty(), "seen with other modes (mode: times): {modes:?}");
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left");
 }
+
+/// `listen_on` serves a listener made elsewhere like a bound one: the builder's limits, the
+/// kernel's peer credentials, graceful shutdown; and leaves the socket file where it was.
+#[tokio::test]
+async fn listen_on_serves_a_callers_listeners_with_the_builders_limits() {
+    use h2grpc::{CallContext, Server, Service};
+
+    fn server(listener: impl Into<h2grpc::server::Listener>) -> Server {
+        let echo = Service::new("echo.v1.Echo").unary("Who", |ctx: CallContext, text: String| {
+            let peer = ctx.peer();
+            let who = format!("{text} from uid {:?} pid {:?}", peer.uid(), peer.pid());
+            async move { Ok::<_, Status>(who) }
+        });
+        Server::builder().add_service(echo).max_recv_message_len(64).listen_on(listener).unwrap()
+    }
+    async fn call(channel: &Channel, text: &str) -> Result<String, Status> {
+        let path = "/echo.v1.Echo/Who";
+        Ok(channel.unary(path, &text.to_string(), CallOptions::new()).await?.into_inner())
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("made-elsewhere.sock");
+    let unix = server(tokio::net::UnixListener::bind(&path).unwrap());
+    let tcp = server(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    for (server, is_unix) in [(unix, true), (tcp, false)] {
+        let target = server.local_target().expect("a listener").to_string();
+        let shutdown = server.shutdown_handle();
+        let serving = tokio::spawn(server.serve());
+        let channel = Channel::connect(&target).await.expect("connect");
+        let reply = call(&channel, "hi").await.expect("a call");
+        if is_unix {
+            let uid = std::os::unix::fs::MetadataExt::uid(&fs::metadata("/proc/self").unwrap());
+            let pid = std::process::id();
+            assert_eq!(reply, format!("hi from uid Some({uid}) pid Some({pid})"));
+        } else {
+            assert_eq!(reply, "hi from uid None pid None");
+        }
+        let big = call(&channel, &"x".repeat(100)).await.expect_err("over the limit");
+        assert_eq!(big.code(), Code::ResourceExhausted, "{big:?}");
+        shutdown.shutdown();
+        timeout(LIMIT, serving).await.expect("serve returns").unwrap().unwrap();
+    }
+    let kept = fs::symlink_metadata(&path).expect("not the server's file to remove");
+    assert!(kept.file_type().is_socket());
+}
