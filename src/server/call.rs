@@ -121,6 +121,7 @@ pub(crate) async fn serve(
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
         forced: Some(forced),
+        shutdown: &conn.server.shutdown,
         finished: false,
         trace,
     };
@@ -394,8 +395,11 @@ struct Driver<'a, 'b> {
     outbox: Arc<Outbox>,
     cancellation: Cancellation,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Fires when the server's shutdown grace period is over; `None` once seen.
+    /// Fires when the server's shutdown grace period is over. Polled once, to register this
+    /// task's waker; then `None`, and the shutdown stage is read instead (an atomic load,
+    /// where polling the future takes the token's locks on every wake-up), as `conn.rs` does.
     forced: Option<Pin<&'a mut tokio_util::sync::WaitForCancellationFuture<'b>>>,
+    shutdown: &'b super::ShutdownSignal,
     /// The response is complete (or reset); the handler may still be running.
     finished: bool,
     trace: Option<CallTrace>,
@@ -445,15 +449,14 @@ impl Future for Driver<'_, '_> {
                 this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
             }
         }
-        if let Some(forced) = &mut this.forced {
-            if forced.as_mut().poll(cx).is_ready() {
-                this.forced = None;
-                if !this.finished {
-                    let status = "the server is shutting down: its grace period is over \
-                                  (or shutdown_now was called)";
-                    this.end_early(Status::cancelled(status), true);
-                }
-            }
+        if let Some(mut forced) = this.forced.take() {
+            // Registered with this task's waker, which stays the same for the task's life.
+            let _ = forced.as_mut().poll(cx);
+        }
+        if !this.finished && this.shutdown.stage() >= super::ShutdownSignal::FORCED {
+            let status = "the server is shutting down: its grace period is over (or \
+                          shutdown_now was called)";
+            this.end_early(Status::cancelled(status), true);
         }
         if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
             if !this.finished {
