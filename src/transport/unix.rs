@@ -19,6 +19,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
+use super::unix_mode::Step;
 use crate::{Error, ErrorKind};
 
 /// Size of `sockaddr_un.sun_path`; std needs one byte of it for the terminating NUL.
@@ -65,12 +66,12 @@ pub(crate) fn bind_unix_as(
     } else {
         super::unix_mode::bind_with_mode(path, mode, group, SUN_PATH_LEN).map_err(|(step, e)| {
             match step {
-                "chmod" => Error::with_source(
+                Step::Chmod => Error::with_source(
                     ErrorKind::Bind,
                     format!("cannot set mode {:#o} on {shown}: check the mode", mode.unwrap_or(0)),
                     e,
                 ),
-                "chown" => Error::with_source(
+                Step::Chown => Error::with_source(
                     ErrorKind::Bind,
                     format!(
                         "cannot set group {} on {shown}: a process may only choose a group it \
@@ -79,7 +80,7 @@ pub(crate) fn bind_unix_as(
                     ),
                     e,
                 ),
-                "link" if e.kind() == io::ErrorKind::AlreadyExists => {
+                Step::Link if e.kind() == io::ErrorKind::AlreadyExists => {
                     bind_error(path, io::Error::new(io::ErrorKind::AddrInUse, e))
                 }
                 _ => bind_error(path, e),

@@ -29,29 +29,45 @@ use socket2::{Domain, SockAddr, Socket, Type};
 /// The backlog `listen(2)` gets; the kernel caps it at `net.core.somaxconn`.
 const BACKLOG: i32 = 1024;
 
+/// The step of [`bind_with_mode`] that failed, for the caller's error message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Creating or binding the socket under its temporary name.
+    Bind,
+    /// Setting the group.
+    Chown,
+    /// Setting the mode.
+    Chmod,
+    /// Linking it into place: `AlreadyExists` when something appeared at the path meanwhile.
+    Link,
+    /// Listening.
+    Listen,
+}
+
 /// Binds and listens at `path` with `mode` and `group` set before anyone can connect.
 /// `path` must be free (the caller cleared a stale socket); the error of a lost race is
-/// `AlreadyExists`. Errors name the step that failed.
+/// `(Step::Link, AlreadyExists)`.
 pub(crate) fn bind_with_mode(
     path: &Path,
     mode: Option<u32>,
     group: Option<u32>,
     max_len: usize,
-) -> Result<UnixListener, (&'static str, io::Error)> {
-    let (socket, tmp) = bind_temporary(path, max_len).map_err(|e| ("bind", e))?;
+) -> Result<UnixListener, (Step, io::Error)> {
+    let (socket, tmp) = bind_temporary(path, max_len).map_err(|e| (Step::Bind, e))?;
     let exposed = (|| {
         if let Some(gid) = group {
-            std::os::unix::fs::chown(&tmp, None, Some(gid)).map_err(|e| ("chown", e))?;
+            std::os::unix::fs::chown(&tmp, None, Some(gid)).map_err(|e| (Step::Chown, e))?;
         }
         if let Some(mode) = mode {
-            fs::set_permissions(&tmp, Permissions::from_mode(mode)).map_err(|e| ("chmod", e))?;
+            let mode = Permissions::from_mode(mode);
+            fs::set_permissions(&tmp, mode).map_err(|e| (Step::Chmod, e))?;
         }
-        fs::hard_link(&tmp, path).map_err(|e| ("link", e))
+        fs::hard_link(&tmp, path).map_err(|e| (Step::Link, e))
     })();
     // The temporary name goes whatever happened; the socket stays reachable through `path`.
     let _ = fs::remove_file(&tmp);
     exposed?;
-    let listening = socket.listen(BACKLOG).map_err(|e| ("listen", e));
+    let listening = socket.listen(BACKLOG).map_err(|e| (Step::Listen, e));
     if listening.is_err() {
         let _ = fs::remove_file(path);
     }
@@ -119,7 +135,7 @@ mod tests {
         let path = dir.path().join("s.sock");
         fs::write(&path, b"precious").unwrap();
         let (step, err) = bind_with_mode(&path, Some(0o600), None, 108).unwrap_err();
-        assert_eq!((step, err.kind()), ("link", io::ErrorKind::AlreadyExists));
+        assert_eq!((step, err.kind()), (Step::Link, io::ErrorKind::AlreadyExists));
         assert_eq!(fs::read(&path).unwrap(), b"precious");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary name removed");
     }
