@@ -91,9 +91,11 @@ impl ListenFds {
         if let Some(listener) = self.take(name) {
             return Ok(listener);
         }
-        if let [(only, listener @ Some(_))] = &mut self.sockets[..] {
+        if let [(only, slot)] = &mut self.sockets[..] {
             if only == "unknown" {
-                return Ok(listener.take().expect("matched Some"));
+                if let Some(listener) = slot.take() {
+                    return Ok(listener);
+                }
             }
         }
         let names: Vec<&str> = self.names().collect();
@@ -287,7 +289,9 @@ mod tests {
         assert_eq!(fds.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), ["admin"]);
 
         assert!(passed(&["unknown"]).select("grpc").is_ok());
-        let err = passed(&["other"]).select("grpc").unwrap_err().to_string();
+        let mut other = passed(&["other"]);
+        let err = other.select("grpc").unwrap_err().to_string();
         assert!(err.contains("FileDescriptorName=grpc"), "{err}");
+        assert!(other.take("other").is_some(), "a refused selection takes nothing");
     }
 }
