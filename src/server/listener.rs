@@ -50,6 +50,12 @@ impl From<tokio::net::TcpListener> for Listener {
 
 impl Listener {
     /// Whether this is a Unix socket (else TCP).
+    ///
+    /// ```
+    /// let tcp = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(!h2grpc::server::Listener::from(tcp).is_unix());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_unix(&self) -> bool {
         matches!(self.0, Inner::Unix(_) | Inner::TokioUnix(_))
     }

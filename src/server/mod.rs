@@ -374,6 +374,20 @@ impl Builder {
     /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
     /// members of that group may connect. The process must be in the group (or root).
     /// Default: the process's group.
+    ///
+    /// ```
+    /// use std::os::unix::fs::MetadataExt;
+    /// let dir = tempfile::tempdir()?;
+    /// let gid = std::fs::metadata(dir.path())?.gid(); // a group this process is in
+    /// let path = dir.path().join("shared.sock");
+    /// let server = h2grpc::Server::builder()
+    ///     .socket_mode(0o660)
+    ///     .socket_group(gid)
+    ///     .bind_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.gid(), gid);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn socket_group(&mut self, gid: u32) -> &mut Self {
         self.config.socket_group = Some(gid);
         self
