@@ -113,16 +113,19 @@ pub(crate) async fn serve(
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
-    Driver {
+    let forced = std::pin::pin!(conn.force.cancelled());
+    let driver = Driver {
         handler,
         responder,
         outbox,
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+        forced: Some(forced),
+        shutdown: &conn.server.shutdown,
         finished: false,
         trace,
-    }
-    .await
+    };
+    driver.await
 }
 
 /// Counts a call in [`ServerShared::live_calls`](super::ServerShared) while its task lives.
@@ -397,19 +400,25 @@ impl Responder {
     }
 }
 
-/// Polls the handler, the client's resets and the deadline together, in the call's own task.
-struct Driver {
+/// Polls the handler, the client's resets, the deadline and the end of the shutdown grace
+/// period together, in the call's own task.
+struct Driver<'a, 'b> {
     handler: CatchUnwind,
     responder: Responder,
     outbox: Arc<Outbox>,
     cancellation: Cancellation,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Fires when the server's shutdown grace period is over. Polled once, to register this
+    /// task's waker; then `None`, and the shutdown stage is read instead (an atomic load,
+    /// where polling the future takes the token's locks on every wake-up), as `conn.rs` does.
+    forced: Option<Pin<&'a mut tokio_util::sync::WaitForCancellationFuture<'b>>>,
+    shutdown: &'b super::ShutdownSignal,
     /// The response is complete (or reset); the handler may still be running.
     finished: bool,
     trace: Option<CallTrace>,
 }
 
-impl Driver {
+impl Driver<'_, '_> {
     /// Ends the call before the handler did: fires its cancellation, fails its sink with
     /// `status`, and sends `status` if `send` (a reset stream takes nothing more).
     fn end_early(&mut self, status: Status, send: bool) {
@@ -428,7 +437,7 @@ impl Driver {
     }
 }
 
-impl Future for Driver {
+impl Future for Driver<'_, '_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -452,6 +461,15 @@ impl Future for Driver {
             if deadline.as_mut().poll(cx).is_ready() {
                 this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
             }
+        }
+        if let Some(mut forced) = this.forced.take() {
+            // Registered with this task's waker, which stays the same for the task's life.
+            let _ = forced.as_mut().poll(cx);
+        }
+        if !this.finished && this.shutdown.stage() >= super::ShutdownSignal::FORCED {
+            let status = "the server is shutting down: its grace period is over (or \
+                          shutdown_now was called)";
+            this.end_early(Status::cancelled(status), true);
         }
         if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
             if !this.finished {

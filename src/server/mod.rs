@@ -24,6 +24,7 @@ mod conn;
 mod context;
 mod intercept;
 mod lifetime;
+mod listener;
 mod service;
 mod stream;
 
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::broadcast::{Broadcast, Event, SlowSubscriber, Subscription};
 pub use self::context::CallContext;
+pub use self::listener::Listener;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
 
@@ -52,7 +54,7 @@ use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
 use crate::trace::Trace;
-use crate::transport::{Listener, Peer, Target};
+use crate::transport::{self, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
 #[derive(Clone, Debug)]
@@ -68,6 +70,7 @@ pub(crate) struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
+    socket_group: Option<u32>,
     pub(crate) send_compression: Encoding,
     limits: lifetime::Limits,
     pub(crate) trace: Trace,
@@ -87,6 +90,7 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
+            socket_group: None,
             send_compression: Encoding::Identity,
             limits: lifetime::Limits::default(),
             trace: Trace::off(),
@@ -169,6 +173,9 @@ pub(crate) struct ServerShared {
 pub(crate) struct ConnShared {
     pub(crate) server: Arc<ServerShared>,
     pub(crate) peer: Peer,
+    /// The server's `force`, as a child per connection: each call waits on it (to end with
+    /// CANCELLED when the grace period is over) without contending with other connections.
+    pub(crate) force: CancellationToken,
 }
 
 /// Builds a [`Server`]: services, limits, then a listener.
@@ -386,9 +393,44 @@ impl Builder {
     }
 
     /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
-    /// so that only the owner may connect. Default: left to the umask.
+    /// so that only the owner may connect. It is set before the socket appears at its path and
+    /// before it accepts a connection, so the socket is never reachable with the umask's wider
+    /// mode. Default: left to the umask.
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("admin.sock");
+    /// let server = h2grpc::Server::builder().socket_mode(0o600).bind_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
         self.config.socket_mode = Some(mode);
+        self
+    }
+
+    /// Group (a gid) of the Unix socket created by [`bind_unix`](Self::bind_unix), set like
+    /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
+    /// members of that group may connect. The process must be in the group (or root).
+    /// Default: the process's group.
+    ///
+    /// ```
+    /// use std::os::unix::fs::MetadataExt;
+    /// let dir = tempfile::tempdir()?;
+    /// let gid = std::fs::metadata(dir.path())?.gid(); // a group this process is in
+    /// let path = dir.path().join("shared.sock");
+    /// let server = h2grpc::Server::builder()
+    ///     .socket_mode(0o660)
+    ///     .socket_group(gid)
+    ///     .bind_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.gid(), gid);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn socket_group(&mut self, gid: u32) -> &mut Self {
+        self.config.socket_group = Some(gid);
         self
     }
 
@@ -455,7 +497,7 @@ impl Builder {
         self
     }
 
-    fn build(&mut self, listener: Option<Listener>) -> Server {
+    fn build(&mut self, listener: Option<transport::Listener>) -> Server {
         #[cfg(feature = "reflection")]
         if let Some(sets) = self.reflection.take() {
             let served: Vec<String> = self.router.service_names().map(str::to_owned).collect();
@@ -485,8 +527,9 @@ impl Builder {
     /// [`serve`]: Server::serve
     pub fn bind_unix(&mut self, path: impl AsRef<Path>) -> Result<Server, Error> {
         let path = path.as_ref();
-        let listener = crate::transport::unix::bind_unix(path, self.config.socket_mode)?;
-        Ok(self.build(Some(Listener::Unix { listener, path: Some(path.to_path_buf()) })))
+        let (mode, group) = (self.config.socket_mode, self.config.socket_group);
+        let listener = crate::transport::unix::bind_unix_as(path, mode, group)?;
+        Ok(self.build(Some(transport::Listener::Unix { listener, path: Some(path.to_path_buf()) })))
     }
 
     /// Binds a Linux abstract Unix socket (`unix-abstract:name` for clients): no file, no
@@ -494,14 +537,14 @@ impl Builder {
     #[cfg(target_os = "linux")]
     pub fn bind_unix_abstract(&mut self, name: &str) -> Result<Server, Error> {
         let listener = crate::transport::unix::bind_unix_abstract(name)?;
-        Ok(self.build(Some(Listener::Unix { listener, path: None })))
+        Ok(self.build(Some(transport::Listener::Unix { listener, path: None })))
     }
 
     /// Binds a TCP listener (cleartext HTTP/2 with prior knowledge). Use port 0 for any free
     /// port and read it back with [`Server::local_target`].
     pub fn bind_tcp(&mut self, addr: impl std::net::ToSocketAddrs) -> Result<Server, Error> {
         let listener = crate::transport::tcp::bind_tcp(addr)?;
-        Ok(self.build(Some(Listener::Tcp(listener))))
+        Ok(self.build(Some(transport::Listener::Tcp(listener))))
     }
 
     /// A server with no listener, for [`Server::serve_connection`] on streams you accept
@@ -514,7 +557,7 @@ impl Builder {
 /// A gRPC server: services, limits and (usually) a bound listener.
 pub struct Server {
     shared: Arc<ServerShared>,
-    listener: Option<Listener>,
+    listener: Option<transport::Listener>,
 }
 
 impl std::fmt::Debug for Server {
@@ -525,9 +568,10 @@ impl std::fmt::Debug for Server {
 
 /// Starts and observes graceful shutdown of a [`Server`]. Cheap to clone.
 ///
-/// `shutdown()` stops accepting connections, removes the socket file, sends GOAWAY on every
-/// connection and lets in-flight calls finish for the grace period; then it cancels what is
-/// left (handlers see their cancellation fire). [`Server::serve`] returns when all is done.
+/// `shutdown()` stops accepting connections, removes the socket file (only one the server
+/// bound itself), sends GOAWAY on every connection and lets in-flight calls finish for the
+/// grace period; then it cancels what is left (handlers see their cancellation fire, clients
+/// get CANCELLED). [`Server::serve`] returns when all is done.
 #[derive(Clone, Debug)]
 pub struct ShutdownHandle {
     signal: ShutdownSignal,
@@ -562,7 +606,7 @@ impl Server {
     /// What a client passes to [`Channel::connect`](crate::client::Channel::connect) to reach
     /// this server, or `None` for an unbound server.
     pub fn local_target(&self) -> Option<Target> {
-        self.listener.as_ref().map(Listener::local_target)
+        self.listener.as_ref().map(transport::Listener::local_target)
     }
 
     /// A handle to shut the server down from elsewhere.
@@ -613,10 +657,12 @@ impl Server {
                 }
             }
         }
-        drop(listener);
+        // The file first, while the listener still holds the path: a server started meanwhile
+        // finds it live and refuses, instead of binding a file this one would then remove.
         if let Some(path) = socket_path {
             crate::transport::unix::remove_socket_file(&path);
         }
+        drop(listener);
         let grace = tokio::time::sleep(self.shared.config.shutdown_grace);
         let mut grace = pin!(grace);
         let mut forced = pin!(shutdown.force.cancelled());

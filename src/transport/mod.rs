@@ -20,6 +20,7 @@
 //! target.rs   Target: parse, Display, authority
 //! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown
 //! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
+//! unix_mode.rs  bind with mode and group set before the socket is reachable
 //! tcp.rs      bind_tcp
 //! mod.rs      Stream, connect, Listener -> TokioListener::accept
 //! ```
@@ -31,6 +32,7 @@ mod peer;
 mod target;
 pub(crate) mod tcp;
 pub(crate) mod unix;
+mod unix_mode;
 
 use std::io;
 use std::os::unix::ffi::OsStrExt;
