@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("h2grpc-greeter.sock"));
     let name = args.next().map_or("world".into(), |n| n.to_string_lossy().into_owned());
 
-    let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
+    let channel = Channel::connect(&socket).await?;
     let client = GreeterClient::new(channel);
     let options = CallOptions::new().timeout(Duration::from_secs(5));
     let reply = client.say_hello(HelloRequest { name }, options).await?;

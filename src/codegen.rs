@@ -50,4 +50,6 @@ pub mod __codegen {
     };
     pub use crate::server::{CallContext, RequestStream, ResponseSink, Service};
     pub use crate::status::Status;
+    pub use crate::transport::IntoTarget;
+    pub use crate::Error;
 }

@@ -12,7 +12,7 @@
 //! use helloworld::greeter_client::GreeterClient;
 //! use helloworld::greeter_server::{self, Greeter};
 //! use helloworld::{HelloReply, HelloRequest};
-//! use h2grpc::{CallContext, CallOptions, Channel, Server, Status};
+//! use h2grpc::{CallContext, CallOptions, Server, Status};
 //!
 //! struct MyGreeter;
 //! impl Greeter for MyGreeter {
@@ -23,14 +23,13 @@
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
-//! let server = Server::builder()
-//!     .add_service(greeter_server::service(MyGreeter))
-//!     .bind_unix(dir.path().join("greeter.sock"))?;
-//! let target = server.local_target().unwrap().to_string(); // "unix:/tmp/.../greeter.sock"
+//! let socket = dir.path().join("greeter.sock");
+//! let server = Server::builder().add_service(greeter_server::service(MyGreeter)).bind_unix(&socket)?;
 //! let shutdown = server.shutdown_handle();
 //! let serving = tokio::spawn(server.serve());
 //!
-//! let client = GreeterClient::new(Channel::connect(&target).await?);
+//! // A socket path, or a target string: "unix:/run/greeter.sock", "localhost:50051".
+//! let client = GreeterClient::connect(&socket).await?;
 //! let reply = client.say_hello(HelloRequest { name: "you".into() }, CallOptions::new()).await?;
 //! assert_eq!(reply.into_inner().message, "Hello, you!");
 //!

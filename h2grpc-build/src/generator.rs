@@ -356,6 +356,13 @@ impl Generator {
         buf.push_str("        pub fn new(channel: codegen::Channel) -> Self {\n");
         let _ = writeln!(buf, "            {client} {{ channel }}");
         buf.push_str("        }\n\n");
+        buf.push_str("        /// Connects a new channel to `target`: a target string (`\"unix:/run/app.sock\"`,\n");
+        buf.push_str("        /// `\"host:port\"`), a `Target` or a Unix socket `Path`.\n");
+        buf.push_str("        pub async fn connect(\n");
+        buf.push_str("            target: impl codegen::IntoTarget,\n");
+        buf.push_str("        ) -> Result<Self, codegen::Error> {\n");
+        buf.push_str("            Ok(Self::new(codegen::Channel::connect(target).await?))\n");
+        buf.push_str("        }\n\n");
         buf.push_str("        /// The channel the calls go through.\n");
         buf.push_str("        pub fn channel(&self) -> &codegen::Channel {\n");
         buf.push_str("            &self.channel\n");

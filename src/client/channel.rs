@@ -18,7 +18,7 @@ use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
 use crate::trace::{Direction, Payload, Side, Trace};
-use crate::transport::Target;
+use crate::transport::{IntoTarget, Target};
 
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`].
 #[derive(Clone, Debug)]
@@ -349,26 +349,35 @@ struct Backoff {
 }
 
 impl Channel {
-    /// Connects to `target` now.
+    /// Connects to `target` now: a target string (`"unix:/run/app.sock"`, `"host:port"`), a
+    /// [`Target`], or a Unix socket's [`Path`](std::path::Path) (see [`IntoTarget`]).
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), h2grpc::Error> {
-    /// let channel = h2grpc::client::Channel::connect("unix:/tmp/app.sock").await?;
-    /// # drop(channel); Ok(()) }
+    /// use h2grpc::Channel;
+    /// let channel = Channel::connect("unix:/tmp/app.sock").await?;
+    /// let same = Channel::connect(std::path::Path::new("/tmp/app.sock")).await?;
+    /// # drop((channel, same)); Ok(()) }
     /// ```
-    pub async fn connect(target: &str) -> Result<Channel, Error> {
+    pub async fn connect(target: impl IntoTarget) -> Result<Channel, Error> {
         Channel::builder(target)?.connect().await
     }
 
-    /// A channel to `target` that connects on its first call. Fails only if `target` does not
-    /// parse.
-    pub fn lazy(target: &str) -> Result<Channel, Error> {
+    /// A channel to `target` that connects on its first call. Fails only if `target` is a
+    /// string that does not parse.
+    ///
+    /// ```
+    /// let channel = h2grpc::Channel::lazy(std::path::Path::new("/run/app.sock"))?;
+    /// assert_eq!(channel.target().to_string(), "unix:/run/app.sock");
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn lazy(target: impl IntoTarget) -> Result<Channel, Error> {
         Ok(Channel::builder(target)?.connect_lazy())
     }
 
     /// A builder for a channel to `target`, to change limits and timeouts.
-    pub fn builder(target: &str) -> Result<ChannelBuilder, Error> {
-        Ok(ChannelBuilder::from(Target::parse(target)?))
+    pub fn builder(target: impl IntoTarget) -> Result<ChannelBuilder, Error> {
+        Ok(ChannelBuilder::from(target.into_target()?))
     }
 
     /// The target this channel connects to.

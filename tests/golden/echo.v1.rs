@@ -173,6 +173,14 @@ pub mod echo_client {
             EchoClient { channel }
         }
 
+        /// Connects a new channel to `target`: a target string (`"unix:/run/app.sock"`,
+        /// `"host:port"`), a `Target` or a Unix socket `Path`.
+        pub async fn connect(
+            target: impl codegen::IntoTarget,
+        ) -> Result<Self, codegen::Error> {
+            Ok(Self::new(codegen::Channel::connect(target).await?))
+        }
+
         /// The channel the calls go through.
         pub fn channel(&self) -> &codegen::Channel {
             &self.channel
