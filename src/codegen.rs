@@ -48,6 +48,7 @@ pub mod __codegen {
     pub use crate::client::{
         CallOptions, Channel, ClientStreamingCall, RequestSink, Response, Streaming,
     };
+    pub use crate::method::Method;
     pub use crate::server::{CallContext, RequestStream, ResponseSink, Service};
     pub use crate::status::Status;
     pub use crate::transport::IntoTarget;

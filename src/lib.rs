@@ -69,6 +69,7 @@
 pub mod client;
 pub mod codec;
 pub mod metadata;
+pub mod method;
 pub mod server;
 pub mod status;
 pub mod timeout;
@@ -97,6 +98,7 @@ pub use crate::cancel::{Cancellation, Cancelled};
 pub use crate::client::{CallOptions, Channel};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::metadata::Metadata;
+pub use crate::method::Method;
 pub use crate::server::{CallContext, Server, Service};
 pub use crate::status::{Code, Status};
 pub use crate::transport::{Peer, Target};

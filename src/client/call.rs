@@ -15,6 +15,7 @@ use http::HeaderValue;
 use super::channel::Channel;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
+use super::request::AsRequest;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
     Streaming,
@@ -22,6 +23,7 @@ use super::response::{
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
+use crate::method::IntoMethod;
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
 use crate::trace::{CallTrace, Direction, Payload, Side};
@@ -116,25 +118,32 @@ impl Channel {
 
     /// A unary call: one request, one response.
     ///
+    /// `method` is a [`Method`](crate::Method) handle, which gives the request and response
+    /// types, or a path string (see [`IntoMethod`]); the request is taken by value or by
+    /// reference ([`AsRequest`]).
+    ///
     /// ```no_run
     /// # async fn f(channel: h2grpc::client::Channel) -> Result<(), h2grpc::Status> {
-    /// use h2grpc::client::CallOptions;
-    /// let reply = channel
-    ///     .unary::<String, String>("/echo.v1.Echo/Say", &"hi".to_string(), CallOptions::new())
-    ///     .await?
-    ///     .into_inner();
+    /// use h2grpc::{CallOptions, Method};
+    /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+    /// let reply = channel.unary(SAY, "hi".to_string(), CallOptions::new()).await?.into_inner();
+    ///
+    /// // By a path known only at run time: the types come from the use.
+    /// let path = String::from("/echo.v1.Echo/Say");
+    /// let reply: String = channel.unary(&path, &reply, CallOptions::new()).await?.into_inner();
     /// # Ok(()) }
     /// ```
     pub async fn unary<Req, Resp>(
         &self,
-        path: &str,
-        request: &Req,
+        method: impl IntoMethod<Req, Resp>,
+        request: impl AsRequest<Req>,
         options: CallOptions,
     ) -> Result<Response<Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
+        let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options)?;
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
@@ -178,14 +187,15 @@ impl Channel {
     /// A server-streaming call: one request, a stream of responses.
     pub async fn server_streaming<Req, Resp>(
         &self,
-        path: &str,
-        request: &Req,
+        method: impl IntoMethod<Req, Resp>,
+        request: impl AsRequest<Req>,
         options: CallOptions,
     ) -> Result<Streaming<Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
+        let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options)?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream, active, trace) =
@@ -213,14 +223,14 @@ impl Channel {
     /// the one response.
     pub async fn client_streaming<Req, Resp>(
         &self,
-        path: &str,
+        method: impl IntoMethod<Req, Resp>,
         options: CallOptions,
     ) -> Result<ClientStreamingCall<Req, Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (sink, reader) = self.open_streams(path, options).await?;
+        let (sink, reader) = self.open_streams(method.path()?, options).await?;
         Ok(ClientStreamingCall { sink, reader, _type: PhantomData })
     }
 
@@ -228,14 +238,14 @@ impl Channel {
     /// from different tasks.
     pub async fn bidi_streaming<Req, Resp>(
         &self,
-        path: &str,
+        method: impl IntoMethod<Req, Resp>,
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (sink, reader) = self.open_streams(path, options).await?;
+        let (sink, reader) = self.open_streams(method.path()?, options).await?;
         Ok((sink, Streaming::new(reader)))
     }
 

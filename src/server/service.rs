@@ -78,9 +78,26 @@ impl fmt::Debug for Service {
 }
 
 impl Service {
-    /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive).
+    /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive),
+    /// without the leading `/` of a path.
+    ///
+    /// # Panics
+    ///
+    /// If `name` cannot be a service name: empty, with a `/` (`"/echo.v1.Echo"`), an empty
+    /// dotted segment (`"echo..Echo"`), a space or non-ASCII (see [`method`](crate::method)).
+    /// Names are a program's constants, so a typo fails when the server is set up instead of
+    /// answering UNIMPLEMENTED to every call.
+    ///
+    /// ```should_panic
+    /// // panics: "invalid service name \"/echo.v1.Echo\": a service name holds no '/' ..."
+    /// let _ = h2grpc::Service::new("/echo.v1.Echo");
+    /// ```
     pub fn new(name: impl Into<String>) -> Service {
-        Service { name: name.into(), methods: Vec::new(), options: ServiceOptions::default() }
+        let name = name.into();
+        if let Err(reason) = crate::method::check_service_name(&name) {
+            panic!("invalid service name {name:?}: {reason}");
+        }
+        Service { name, methods: Vec::new(), options: ServiceOptions::default() }
     }
 
     /// Adds an interceptor for this service's calls: it runs after the server's own
@@ -137,12 +154,31 @@ impl Service {
     }
 
     fn add(mut self, method: &str, handler: Arc<dyn Handler>) -> Service {
-        self.methods.retain(|(name, _)| name != method);
+        let service = &self.name;
+        if let Err(reason) = crate::method::check_method_name(method) {
+            panic!("invalid method name {method:?} in service {service}: {reason}");
+        }
+        if self.methods.iter().any(|(name, _)| name == method) {
+            panic!("method {method:?} is added twice to service {service}");
+        }
         self.methods.push((method.to_owned(), handler));
         self
     }
 
     /// Adds a unary method: one request in, one response out.
+    ///
+    /// # Panics
+    ///
+    /// As each of the four method kinds, if `method` is not a method name (empty, or with a
+    /// `/`, a space or non-ASCII), or if the service already has a method of that name.
+    ///
+    /// ```should_panic
+    /// use h2grpc::{Service, Status};
+    /// // panics: "method \"Say\" is added twice to service echo.v1.Echo"
+    /// let _ = Service::new("echo.v1.Echo")
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) })
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+    /// ```
     pub fn unary<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,

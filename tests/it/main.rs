@@ -1,5 +1,6 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
+mod api;
 mod broadcast;
 mod calls;
 mod cancel;
