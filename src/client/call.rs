@@ -102,13 +102,13 @@ impl Channel {
 
     /// The channel's interceptors applied to `options`, and the one request of a unary or
     /// server-streaming call framed (and compressed, if chosen) for sending.
-    fn single_request<Req: prost::Message>(
+    async fn single_request<Req: prost::Message>(
         &self,
         path: &str,
         request: &Req,
         options: CallOptions,
     ) -> Result<(CallOptions, Bytes), Status> {
-        let options = self.inner.config.interceptors.run(path, options)?;
+        let options = self.inner.config.interceptors.run(path, options).await?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
@@ -144,7 +144,7 @@ impl Channel {
         Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (path, request) = (method.path()?, request.as_request());
-        let (options, body) = self.single_request(path, request, options)?;
+        let (options, body) = self.single_request(path, request, options).await?;
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
@@ -196,7 +196,7 @@ impl Channel {
         Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (path, request) = (method.path()?, request.as_request());
-        let (options, body) = self.single_request(path, request, options)?;
+        let (options, body) = self.single_request(path, request, options).await?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream, active, trace) =
             self.start(path, &options, &mut deadline).await?;
@@ -254,7 +254,7 @@ impl Channel {
         path: &str,
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
-        let options = self.inner.config.interceptors.run(path, options)?;
+        let options = self.inner.config.interceptors.run(path, options).await?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));

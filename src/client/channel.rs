@@ -178,6 +178,42 @@ impl ChannelBuilder {
         self
     }
 
+    /// Adds an interceptor that may `await`: fetch a bearer token, refresh one that expired.
+    /// It takes the method's path and the call's [`CallOptions`] and hands the options back,
+    /// or fails the call with a [`Status`] before anything is sent. It runs in order with the
+    /// plain interceptors ([`intercept`](Self::intercept)), before the call waits for a
+    /// connection. Default: none.
+    ///
+    /// A failed call is not retried here: a caller that gets UNAUTHENTICATED can tell its
+    /// token source to refresh and call again, and the interceptor picks the new token up.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokio::sync::Mutex;
+    ///
+    /// // Stands for a token cache that refreshes over the network when empty.
+    /// let token: Arc<Mutex<Option<String>>> = Arc::default();
+    /// let mut builder = h2grpc::Channel::builder("unix:/run/app.sock")?;
+    /// builder.intercept_async(move |_path, mut options| {
+    ///     let token = token.clone();
+    ///     async move {
+    ///         let mut token = token.lock().await;
+    ///         let token = token.get_or_insert_with(|| "fetched".to_owned());
+    ///         options.metadata_mut().insert("authorization", &format!("Bearer {token}"))?;
+    ///         Ok(options)
+    ///     }
+    /// });
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn intercept_async<F, Fut>(&mut self, interceptor: F) -> &mut Self
+    where
+        F: Fn(&str, CallOptions) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<CallOptions, Status>> + Send + 'static,
+    {
+        self.config.interceptors.push_async(interceptor);
+        self
+    }
+
     /// Keepalive: after this long without reading anything from the server, send an HTTP/2
     /// PING; if no answer comes within [`keepalive_timeout`](Self::keepalive_timeout), the
     /// connection is closed, every call on it fails with UNAVAILABLE, and the next call

@@ -125,6 +125,34 @@ impl Service {
         self
     }
 
+    /// Adds an interceptor for this service's calls that may `await` before the handler runs
+    /// (see [`Builder::intercept_async`](super::Builder::intercept_async)): it takes the
+    /// context and hands it back, or refuses the call with a [`Status`]. It runs after the
+    /// server's interceptors, in order with this service's plain ones.
+    ///
+    /// ```
+    /// use h2grpc::{Service, Status};
+    ///
+    /// let admin = Service::new("admin.v1.Admin")
+    ///     .intercept_async(|ctx| async move {
+    ///         tokio::task::yield_now().await; // stands for a lookup
+    ///         match ctx.metadata().get("x-admin-key") {
+    ///             Some("open sesame") => Ok(ctx),
+    ///             _ => Err(Status::permission_denied("admin calls need x-admin-key")),
+    ///         }
+    ///     })
+    ///     .unary("Reload", |_ctx, _req: ()| async { Ok::<(), Status>(()) });
+    /// # let _ = admin;
+    /// ```
+    pub fn intercept_async<F, Fut>(mut self, interceptor: F) -> Service
+    where
+        F: Fn(CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallContext, Status>> + Send + 'static,
+    {
+        self.options.interceptors.push_async(interceptor);
+        self
+    }
+
     /// Compresses this service's response messages with `encoding`, when the client accepts
     /// it (else they go uncompressed), instead of the server's default
     /// ([`Builder::send_compression`](super::Builder::send_compression)); a handler may still

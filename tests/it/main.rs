@@ -15,6 +15,7 @@ mod harness;
 mod health;
 mod hostile;
 mod intercept;
+mod intercept_async;
 mod keepalive;
 mod metadata;
 mod peer;
