@@ -409,12 +409,14 @@ impl Generator {
         buf.push_str("            options: codegen::CallOptions,\n");
         let (returns, call) = match m.kind {
             Kind::Unary => (format!("codegen::Response<{output}>"), "unary"),
-            Kind::ServerStreaming => (format!("codegen::Streaming<{output}>"), "server_streaming"),
+            Kind::ServerStreaming => {
+                (format!("codegen::ResponseStream<{output}>"), "server_streaming")
+            }
             Kind::ClientStreaming => {
                 (format!("codegen::ClientStreamingCall<{input}, {output}>"), "client_streaming")
             }
             Kind::Bidi => (
-                format!("(codegen::RequestSink<{input}>, codegen::Streaming<{output}>)"),
+                format!("(codegen::RequestSink<{input}>, codegen::ResponseStream<{output}>)"),
                 "bidi_streaming",
             ),
         };

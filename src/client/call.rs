@@ -17,8 +17,8 @@ use super::keepalive::ActiveCall;
 use super::options::CallOptions;
 use super::request::AsRequest;
 use super::response::{
-    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
-    Streaming,
+    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
+    SharedSend,
 };
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
@@ -190,7 +190,7 @@ impl Channel {
         method: impl IntoMethod<Req, Resp>,
         request: impl AsRequest<Req>,
         options: CallOptions,
-    ) -> Result<Streaming<Resp>, Status>
+    ) -> Result<ResponseStream<Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
@@ -216,7 +216,7 @@ impl Channel {
             active,
             trace,
         );
-        Ok(Streaming::new(reader))
+        Ok(ResponseStream::new(reader))
     }
 
     /// A client-streaming call: send requests, then [`finish`](ClientStreamingCall::finish) for
@@ -240,13 +240,13 @@ impl Channel {
         &self,
         method: impl IntoMethod<Req, Resp>,
         options: CallOptions,
-    ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
+    ) -> Result<(RequestSink<Req>, ResponseStream<Resp>), Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (sink, reader) = self.open_streams(method.path()?, options).await?;
-        Ok((sink, Streaming::new(reader)))
+        Ok((sink, ResponseStream::new(reader)))
     }
 
     async fn open_streams<Req: prost::Message>(

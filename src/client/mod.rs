@@ -17,6 +17,14 @@
 //! println!("{reply}");
 //! # Ok(()) }
 //! ```
+//!
+//! # Naming
+//!
+//! Each side names its halves after the messages in them: the client sends on a
+//! [`RequestSink`] and reads a [`ResponseStream`]; the server reads a
+//! [`RequestStream`](crate::server::RequestStream) and sends on a
+//! [`ResponseSink`](crate::server::ResponseSink). Every message sent, request or response, is
+//! taken by value or by reference (`impl Borrow<T>`, [`AsRequest`]).
 
 mod call;
 mod channel;
@@ -30,5 +38,9 @@ pub use self::call::{ClientStreamingCall, RequestSink};
 pub use self::channel::{Channel, ChannelBuilder};
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
-pub use self::response::{Response, Streaming};
+pub use self::response::{Response, ResponseStream};
+
+/// The former name of [`ResponseStream`], kept while code moves over.
+#[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]
+pub type Streaming<T> = ResponseStream<T>;
 pub use crate::method::IntoMethod;

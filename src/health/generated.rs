@@ -229,7 +229,7 @@ pub mod health_client {
             &self,
             request: impl codegen::Borrow<super::HealthCheckRequest>,
             options: codegen::CallOptions,
-        ) -> Result<codegen::Streaming<super::HealthCheckResponse>, codegen::Status> {
+        ) -> Result<codegen::ResponseStream<super::HealthCheckResponse>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
             self.channel.server_streaming(WATCH, request, options).await
         }

@@ -202,7 +202,7 @@ pub mod server_reflection_client {
             &self,
             options: codegen::CallOptions,
         ) -> Result<
-            (codegen::RequestSink<super::ServerReflectionRequest>, codegen::Streaming<super::ServerReflectionResponse>),
+            (codegen::RequestSink<super::ServerReflectionRequest>, codegen::ResponseStream<super::ServerReflectionResponse>),
             codegen::Status,
         > {
             self.channel.bidi_streaming(SERVER_REFLECTION_INFO, options).await

@@ -222,7 +222,7 @@ pub mod echo_client {
             &self,
             request: impl codegen::Borrow<super::RepeatRequest>,
             options: codegen::CallOptions,
-        ) -> Result<codegen::Streaming<super::EchoReply>, codegen::Status> {
+        ) -> Result<codegen::ResponseStream<super::EchoReply>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
             self.channel.server_streaming(REPEAT, request, options).await
         }
@@ -247,7 +247,7 @@ pub mod echo_client {
             &self,
             options: codegen::CallOptions,
         ) -> Result<
-            (codegen::RequestSink<super::EchoRequest>, codegen::Streaming<super::EchoReply>),
+            (codegen::RequestSink<super::EchoRequest>, codegen::ResponseStream<super::EchoReply>),
             codegen::Status,
         > {
             self.channel.bidi_streaming(CHAT, options).await
