@@ -94,6 +94,27 @@ async fn a_server_interceptor_awaits_a_lookup_and_refuses_unknown_tokens() {
 }
 
 #[tokio::test]
+async fn what_an_async_interceptor_puts_in_the_request_metadata_reaches_the_handler() {
+    let service = Service::new("test.Who").unary("Am", |ctx: CallContext, _req: ()| async move {
+        let users: Vec<String> = ctx.metadata().get_all("x-user").map(str::to_owned).collect();
+        Ok::<_, Status>(Payload { data: users.join(",").into() })
+    });
+    let server = spawn_with(Transport::Unix, vec![service], |b| {
+        b.intercept_async(|mut ctx| async move {
+            tokio::task::yield_now().await; // the lookup
+            ctx.metadata_mut().insert("x-user", "alice")?;
+            Ok(ctx)
+        });
+    });
+    let who: Method<(), Payload> = Method::new("/test.Who/Am");
+    let mut options = CallOptions::new();
+    options.metadata_mut().insert("x-user", "mallory").unwrap(); // a forgery, replaced
+    let reply = server.channel().await.unary(who, (), options).await.unwrap().into_inner();
+    assert_eq!(reply.data, "alice");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn plain_and_async_interceptors_of_server_and_service_run_in_order() {
     let order = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = |name: &'static str| {
