@@ -118,6 +118,19 @@ impl<Req, Resp> fmt::Display for Method<Req, Resp> {
 /// fixes the request and response types, or a path string (`&str`, `String`), checked when
 /// the call is made (a malformed one fails the call with INTERNAL before anything is sent),
 /// for tools that learn paths at run time.
+///
+/// ```
+/// use h2grpc::method::IntoMethod;
+/// use h2grpc::{Code, Method};
+///
+/// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+/// assert_eq!(IntoMethod::<String, String>::path(&SAY)?, "/echo.v1.Echo/Say");
+/// let typed_at_run_time = String::from("/echo.v1.Echo/Say");
+/// assert_eq!(IntoMethod::<String, String>::path(&typed_at_run_time)?, SAY.path());
+/// let slip = IntoMethod::<String, String>::path(&"echo.v1.Echo/Say").unwrap_err();
+/// assert_eq!(slip.code(), Code::Internal);
+/// # Ok::<(), h2grpc::Status>(())
+/// ```
 pub trait IntoMethod<Req, Resp>: sealed::Sealed {
     /// The path, or INTERNAL naming what is wrong with it.
     fn path(&self) -> Result<&str, Status>;

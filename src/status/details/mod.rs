@@ -169,6 +169,19 @@ impl Status {
 
     /// The details of the `google.rpc.Status` this status carries, in order: empty if it
     /// carries none, an error if `grpc-status-details-bin` is not a `google.rpc.Status`.
+    ///
+    /// ```
+    /// use h2grpc::status::details::{DebugInfo, Detail, RequestInfo};
+    /// use h2grpc::{Code, Status};
+    ///
+    /// let request = RequestInfo { request_id: "r-1".into(), serving_data: String::new() };
+    /// let status = Status::with_error_details(Code::Internal, "oops", [request.into()]);
+    /// let details = status.error_details()?;
+    /// assert_eq!(details[0].type_url, RequestInfo::TYPE_URL);
+    /// assert_eq!(details[0].unpack::<DebugInfo>(), None); // another type
+    /// assert!(Status::internal("plain").error_details()?.is_empty());
+    /// # Ok::<(), prost::DecodeError>(())
+    /// ```
     pub fn error_details(&self) -> Result<Vec<Any>, prost::DecodeError> {
         if self.details().is_empty() {
             return Ok(Vec::new());
@@ -178,6 +191,16 @@ impl Status {
 
     /// The first detail of type `D` (`status.detail::<ErrorInfo>()`), if the status carries
     /// one that decodes. Details of other types, and undecodable ones, are skipped.
+    ///
+    /// ```
+    /// use h2grpc::status::details::{ErrorInfo, Help};
+    /// use h2grpc::{Code, Status};
+    ///
+    /// let info = ErrorInfo { reason: "API_DISABLED".into(), ..Default::default() };
+    /// let status = Status::with_error_details(Code::PermissionDenied, "disabled", [info.into()]);
+    /// assert_eq!(status.detail::<ErrorInfo>().map(|i| i.reason), Some("API_DISABLED".into()));
+    /// assert_eq!(status.detail::<Help>(), None);
+    /// ```
     pub fn detail<D: Detail>(&self) -> Option<D> {
         let details = self.error_details().ok()?;
         details.iter().find_map(|any| any.unpack::<D>()?.ok())
@@ -185,6 +208,17 @@ impl Status {
 
     /// How long the server asks the client to wait before retrying ([`RetryInfo`]), if it
     /// says; a negative or out-of-range delay counts as none.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use h2grpc::status::details::RetryInfo;
+    /// use h2grpc::{Code, Status};
+    ///
+    /// let retry = RetryInfo { retry_delay: Some(Duration::from_millis(250).into()) };
+    /// let status = Status::with_error_details(Code::Unavailable, "busy", [retry.into()]);
+    /// assert_eq!(status.retry_delay(), Some(Duration::from_millis(250)));
+    /// assert_eq!(Status::unavailable("busy").retry_delay(), None);
+    /// ```
     pub fn retry_delay(&self) -> Option<std::time::Duration> {
         let delay = self.detail::<RetryInfo>()?.retry_delay?;
         let seconds = u64::try_from(delay.seconds).ok()?;
