@@ -154,20 +154,18 @@ impl<Req, Resp> IntoMethod<Req, Resp> for &Method<Req, Resp> {
     }
 }
 
-macro_rules! by_string {
-    ($($ty:ty),*) => {$(
-        impl sealed::Sealed for $ty {}
-        impl<Req, Resp> IntoMethod<Req, Resp> for $ty {
-            fn path(&self) -> Result<&str, Status> {
-                match check_path(self) {
-                    Ok(_) => Ok(self),
-                    Err(reason) => Err(Status::internal(format!("{reason}: {:?}", &self[..]))),
-                }
-            }
+/// Any string: `&str`, `String`, `&String`, and references to them, as a `&str` parameter
+/// would take them.
+impl<S: AsRef<str>> sealed::Sealed for S {}
+impl<S: AsRef<str>, Req, Resp> IntoMethod<Req, Resp> for S {
+    fn path(&self) -> Result<&str, Status> {
+        let path = self.as_ref();
+        match check_path(path) {
+            Ok(_) => Ok(path),
+            Err(reason) => Err(Status::internal(format!("{reason}: {path:?}"))),
         }
-    )*};
+    }
 }
-by_string!(&str, String, &String);
 
 /// Checks a whole path; the index of the `/` before the method name.
 pub(crate) const fn check_path(path: &str) -> Result<usize, &'static str> {
@@ -275,6 +273,10 @@ mod tests {
     #[test]
     fn a_path_string_is_checked_when_the_call_is_made() {
         let status = IntoMethod::<(), ()>::path(&"echo.v1.Echo/Say").unwrap_err();
+        let paths = ["/a.B/C".to_owned()];
+        for path in &paths {
+            assert_eq!(IntoMethod::<(), ()>::path(&path).unwrap(), "/a.B/C"); // &&String
+        }
         assert_eq!(status.code(), crate::Code::Internal);
         assert!(status.message().contains("\"echo.v1.Echo/Say\""), "{}", status.message());
         assert_eq!(IntoMethod::<(), ()>::path(&"/a.B/C").unwrap(), "/a.B/C");
