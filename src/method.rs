@@ -29,14 +29,13 @@ use crate::status::Status;
 /// declare one per method (`echo_client::SAY`) and call through them.
 ///
 /// ```
-/// use h2grpc::{CallOptions, Channel, Method, Server, Service, Status};
+/// use h2grpc::{CallOptions, Channel, Method, Server, Service};
 ///
 /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// assert_eq!((SAY.service(), SAY.name()), ("echo.v1.Echo", "Say"));
-/// let echo = Service::new(SAY.service())
-///     .unary(SAY.name(), |_ctx, text: String| async move { Ok::<_, Status>(text) });
+/// let echo = Service::new(SAY.service()).unary(SAY, |_ctx, text| async move { Ok(text) });
 /// let dir = tempfile::tempdir()?;
 /// let socket = dir.path().join("echo.sock");
 /// let server = Server::builder().add_service(echo).bind_unix(&socket)?;
@@ -164,6 +163,33 @@ impl<S: AsRef<str>, Req, Resp> IntoMethod<Req, Resp> for S {
             Ok(_) => Ok(path),
             Err(reason) => Err(Status::internal(format!("{reason}: {path:?}"))),
         }
+    }
+}
+
+/// What [`Service`](crate::Service)'s methods accept as the method: its name (`"Say"`), or a
+/// [`Method`] handle, which also fixes the handler's request and response types and must
+/// belong to the service it is added to.
+pub trait MethodName<Req, Resp>: sealed::Sealed {
+    /// The method's name, and the service it belongs to if it says.
+    #[doc(hidden)]
+    fn name(&self) -> (&str, Option<&str>);
+}
+
+impl<Req, Resp> MethodName<Req, Resp> for Method<Req, Resp> {
+    fn name(&self) -> (&str, Option<&str>) {
+        (Method::name(self), Some(self.service()))
+    }
+}
+
+impl<Req, Resp> MethodName<Req, Resp> for &Method<Req, Resp> {
+    fn name(&self) -> (&str, Option<&str>) {
+        (Method::name(self), Some(self.service()))
+    }
+}
+
+impl<S: AsRef<str>, Req, Resp> MethodName<Req, Resp> for S {
+    fn name(&self) -> (&str, Option<&str>) {
+        (self.as_ref(), None)
     }
 }
 

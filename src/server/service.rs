@@ -15,6 +15,7 @@ use super::stream::{RequestStream, ResponseSink};
 use crate::call::recv::MessageReader;
 use crate::call::send::Outbox;
 use crate::codec::compression::{encode_compressed, Encoding};
+use crate::method::MethodName;
 use crate::status::Status;
 use crate::trace::CallTrace;
 
@@ -181,10 +182,14 @@ impl Service {
         self.methods.iter().map(|(name, _)| name.as_str())
     }
 
-    fn add(mut self, method: &str, handler: Arc<dyn Handler>) -> Service {
+    fn add(mut self, method: (&str, Option<&str>), handler: Arc<dyn Handler>) -> Service {
         let service = &self.name;
+        let (method, of_service) = method;
         if let Err(reason) = crate::method::check_method_name(method) {
             panic!("invalid method name {method:?} in service {service}: {reason}");
+        }
+        if let Some(other) = of_service.filter(|other| other != service) {
+            panic!("method /{other}/{method} is added to service {service}");
         }
         if self.methods.iter().any(|(name, _)| name == method) {
             panic!("method {method:?} is added twice to service {service}");
@@ -195,10 +200,23 @@ impl Service {
 
     /// Adds a unary method: one request in, one response out.
     ///
+    /// `method` is the method's name (`"Say"`) or its [`Method`](crate::Method) handle, whose
+    /// types the handler then takes without annotations:
+    ///
+    /// ```
+    /// use h2grpc::{Method, Service, Status};
+    ///
+    /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+    /// let echo = Service::new(SAY.service())
+    ///     .unary(SAY, |_ctx, text| async move { Ok::<_, Status>(format!("{text}!")) });
+    /// assert_eq!(echo.method_names().collect::<Vec<_>>(), ["Say"]);
+    /// ```
+    ///
     /// # Panics
     ///
     /// As each of the four method kinds, if `method` is not a method name (empty, or with a
-    /// `/`, a space or non-ASCII), or if the service already has a method of that name.
+    /// `/`, a space or non-ASCII), if it is a handle on another service's method, or if the
+    /// service already has a method of that name.
     ///
     /// ```should_panic
     /// use h2grpc::{Service, Status};
@@ -207,47 +225,65 @@ impl Service {
     ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) })
     ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
     /// ```
-    pub fn unary<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn unary<Req, Resp, F, Fut>(self, method: impl MethodName<Req, Resp>, handler: F) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(Unary { handler, _types: std::marker::PhantomData }))
+        self.add(method.name(), Arc::new(Unary { handler, _types: std::marker::PhantomData }))
     }
 
     /// Adds a server-streaming method: one request in, responses written to a sink.
-    pub fn server_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn server_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }))
+        self.add(
+            method.name(),
+            Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }),
+        )
     }
 
     /// Adds a client-streaming method: a stream of requests in, one response out.
-    pub fn client_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn client_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }))
+        self.add(
+            method.name(),
+            Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }),
+        )
     }
 
     /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
-    pub fn bidi_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn bidi_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
+        self.add(method.name(), Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
     }
 }
 

@@ -2,7 +2,7 @@
 //! that cannot route fail when the service is built, not as UNIMPLEMENTED at run time.
 
 use h2grpc::server::{RequestStream, ResponseSink};
-use h2grpc::{CallContext, CallOptions, Code, Method, Service, Status};
+use h2grpc::{CallOptions, Code, Method, Service};
 
 use crate::support::*;
 
@@ -11,36 +11,29 @@ const REPEAT: Method<StreamReq, Payload> = Method::new("/api.Echo/Repeat");
 const SUM: Method<Payload, Payload> = Method::new("/api.Echo/Sum");
 const CHAT: Method<Payload, Payload> = Method::new("/api.Echo/Chat");
 
+/// Registered through the same handles: no annotation on any handler either.
 fn service() -> Service {
     Service::new(UNARY.service())
-        .unary(UNARY.name(), |_ctx, req: Payload| async move { Ok::<_, Status>(req) })
-        .server_streaming(
-            REPEAT.name(),
-            |_ctx, req: StreamReq, mut sink: ResponseSink<Payload>| async move {
-                for _ in 0..req.count {
-                    sink.send(payload(req.size as usize)).await?;
-                }
-                Ok(())
-            },
-        )
-        .client_streaming(SUM.name(), |_ctx, mut reqs: RequestStream<Payload>| async move {
+        .unary(UNARY, |_ctx, req| async move { Ok(req) })
+        .server_streaming(REPEAT, |_ctx, req, mut sink| async move {
+            for _ in 0..req.count {
+                sink.send(payload(req.size as usize)).await?;
+            }
+            Ok(())
+        })
+        .client_streaming(SUM, |_ctx, mut reqs| async move {
             let mut len = 0;
             while let Some(req) = reqs.message().await? {
                 len += req.data.len();
             }
-            Ok::<_, Status>(payload(len))
+            Ok(payload(len))
         })
-        .bidi_streaming(
-            CHAT.name(),
-            |_ctx: CallContext,
-             mut reqs: RequestStream<Payload>,
-             mut sink: ResponseSink<Payload>| async move {
-                while let Some(req) = reqs.message().await? {
-                    sink.send(req).await?;
-                }
-                Ok(())
-            },
-        )
+        .bidi_streaming(CHAT, |_ctx, mut reqs, mut sink| async move {
+            while let Some(req) = reqs.message().await? {
+                sink.send(req).await?;
+            }
+            Ok(())
+        })
 }
 
 #[tokio::test]
@@ -117,6 +110,15 @@ fn a_service_with_a_name_that_cannot_route_fails_when_built() {
         drop(Service::new("api.Echo").unary("/Unary", |_ctx, r: Payload| async move { Ok(r) }))
     });
     assert!(message.contains("holds no '/'"), "{message}");
+}
+
+#[test]
+fn a_handle_on_another_services_method_fails_when_built() {
+    let other: Method<Payload, Payload> = Method::new("/api.Other/Unary");
+    let message = panic_message(|| {
+        drop(Service::new("api.Echo").unary(other, |_ctx, r| async move { Ok(r) }))
+    });
+    assert_eq!(message, "method /api.Other/Unary is added to service api.Echo");
 }
 
 #[test]
