@@ -38,8 +38,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Without generated code, [`Service`] takes handlers by method name and [`Channel`] calls by
-//! path: see [`server`] and [`client`].
+//! Without generated code, a [`Method`] handle names a method on both sides: [`Service`] takes
+//! handlers by it and [`Channel`] calls through it, every type inferred from it; see
+//! [`server`], [`client`] and [`method`].
 //!
 //! # Layout
 //!
@@ -48,7 +49,8 @@
 //! | layer | module | wire rules it holds |
 //! |---|---|---|
 //! | pure wire (no IO) | [`codec`] (`frame.rs`, `decode.rs`, `encode.rs`, `error.rs`, `compression.rs`) | the 5-byte Length-Prefixed-Message prefix; the Compressed-Flag; message size limits, checked before allocating; decode failures to codes; `grpc-encoding` and `grpc-accept-encoding`, gzip and deflate, the limit after decompression |
-//! | | [`status`] (`mod.rs`, `trailers.rs`, `mapping.rs`) | the 17 codes; `grpc-status`, percent-encoded `grpc-message`, base64 `grpc-status-details-bin`; HTTP status and `RST_STREAM` reason to code when no `grpc-status` came |
+//! | | [`status`] (`mod.rs`, `trailers.rs`, `mapping.rs`, `details/`) | the 17 codes; `grpc-status`, percent-encoded `grpc-message`, base64 `grpc-status-details-bin`; HTTP status and `RST_STREAM` reason to code when no `grpc-status` came; the `google.rpc` error details (feature `error-details`) |
+//! | | [`method`] | the `/package.Service/Method` grammar, checked for services, handles and path strings alike |
 //! | | [`metadata`] | metadata keys, `-bin` values in base64, reserved `grpc-*` and HTTP/2 names; every header name the crate spells |
 //! | | [`timeout`] | the `grpc-timeout` grammar: parse, and encode the time remaining |
 //! | HTTP/2 call machinery (private) | `call` (`headers.rs`, `recv.rs`, `send.rs`) | request and response header blocks, `content-type: application/grpc`, `te: trailers`, `user-agent`; messages over `h2` streams under flow control |
@@ -64,6 +66,9 @@
 //! - `compression`: gzip and deflate message compression (`grpc-encoding`), with
 //!   [flate2](https://docs.rs/flate2) and its pure-Rust backend; see [`codec::compression`].
 //!   Off by default: without it only `identity` is spoken and no crate is added.
+//! - `error-details`: the `google.rpc` error model in `grpc-status-details-bin`
+//!   (`Status::with_error_details`, `Status::detail`); see `status::details`. Adds no crate.
+//! - `reflection`: gRPC server reflection; see `reflection`. Adds no crate.
 #![forbid(unsafe_code)]
 
 pub mod client;
