@@ -115,6 +115,28 @@ async fn what_an_async_interceptor_puts_in_the_request_metadata_reaches_the_hand
 }
 
 #[tokio::test]
+async fn an_async_refusal_is_trailers_only_with_the_metadata_set_before_it() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = spawn_with(Transport::Unix, vec![service(&calls)], |b| {
+        b.intercept_async(|ctx| async move {
+            tokio::task::yield_now().await;
+            ctx.set_header("x-checked-by", "auth")?;
+            ctx.set_trailer("x-audit", "refused")?;
+            Err::<CallContext, _>(Status::unauthenticated("no"))
+        });
+    });
+    let mut send = crate::raw::connect(&server).await;
+    let request = crate::raw::request(ECHO.path()).body(()).unwrap();
+    let reply = crate::raw::call(&mut send, request, crate::raw::frame(&payload(1))).await;
+    assert!(reply.trailers_only, "{reply:?}");
+    assert_eq!(reply.grpc_status(), Some("16"));
+    assert_eq!(reply.headers["x-checked-by"], "auth");
+    assert_eq!(reply.headers["x-audit"], "refused");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn plain_and_async_interceptors_of_server_and_service_run_in_order() {
     let order = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = |name: &'static str| {
