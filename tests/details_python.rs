@@ -6,13 +6,13 @@
 //! - a Python server aborts with `rpc_status.to_status(..)` carrying every standard detail;
 //!   h2grpc's `Status::detail` reads each of them.
 //!
-//! The test makes its own virtualenv, `<target dir>/details-python-venv`, with `grpcio`,
-//! `grpcio-status` (which brings googleapis-common-protos) and `protobuf` from PyPI: about 20 s
-//! the first time, then reused. It needs `python3` with `venv` and access to PyPI, and fails
+//! The virtualenv is the one the Python interop tests share (`tests/peer_support`), with
+//! `grpcio`, `grpcio-status` (which brings googleapis-common-protos) and `protobuf` from PyPI:
+//! about 20 s the first time, then reused. It needs `python3` with `venv` and access to PyPI, and fails
 //! saying why without them; `H2GRPC_SKIP_PYTHON=1` skips it on purpose.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use h2grpc::status::details::{
@@ -22,49 +22,10 @@ use h2grpc::status::details::{
 use h2grpc::{CallOptions, Channel, Code, Method, Server, Service, Status};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const LIMIT: Duration = Duration::from_secs(120);
-const PACKAGES: &[&str] = &["grpcio>=1.60,<2", "grpcio-status>=1.60,<2", "protobuf>=4.25"];
+mod peer_support;
+use peer_support::{python, LIMIT};
+
 const FAIL: Method<(), ()> = Method::new("/details.Test/Fail");
-
-fn run(command: &mut Command) -> Result<String, String> {
-    let output = command.output().map_err(|err| format!("cannot run {command:?}: {err}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(format!("{command:?} failed ({}):\n{stdout}\n{stderr}", output.status))
-    }
-}
-
-/// The venv's python, with the packages installed (made or completed if needed).
-fn python() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let target = exe.ancestors().nth(3).expect("target dir");
-    let venv = target.join("details-python-venv");
-    let python = venv.join("bin").join("python");
-    let ready = || run(Command::new(&python).args(["-c", "import grpc, grpc_status"])).is_ok();
-    if python.exists() && ready() {
-        return python;
-    }
-    if let Err(err) = run(Command::new("python3").args(["-m", "venv"]).arg(&venv)) {
-        panic!(
-            "the Python details interop test needs python3 with venv (apt-get install \
-             python3-venv); set H2GRPC_SKIP_PYTHON=1 to skip it.\n{err}"
-        );
-    }
-    let mut install = Command::new(&python);
-    install.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
-    if let Err(err) = run(install.args(PACKAGES)) {
-        panic!(
-            "cannot install {PACKAGES:?} from PyPI into {}; set H2GRPC_SKIP_PYTHON=1 to skip \
-             this test.\n{err}",
-            venv.display()
-        );
-    }
-    assert!(ready(), "grpcio-status does not import after installing it");
-    python
-}
 
 fn skip() -> bool {
     let skip = std::env::var_os("H2GRPC_SKIP_PYTHON").is_some_and(|v| v == "1");

@@ -4,9 +4,9 @@
 //! a missing symbol, then calls `helloworld.Greeter/SayHello` with message classes built from
 //! the reflected descriptors alone (`tests/peers/python/reflection_client.py`).
 //!
-//! The test makes its own virtualenv, `<target dir>/reflection-python-venv`, with `grpcio`,
-//! `grpcio-reflection` and `protobuf` from PyPI: about 20 s the first time on a 2-core machine,
-//! then reused (under a second). It needs `python3` with the `venv` module and network access
+//! The virtualenv, `<target dir>/python-peers-venv`, is shared with the other Python interop
+//! tests (`tests/peer_support`): `grpcio`, `grpcio-reflection`, `grpcio-status` and `protobuf`
+//! from PyPI, about 20 s the first time on a 2-core machine, then reused (under a second). It needs `python3` with the `venv` module and network access
 //! to PyPI, and fails, saying why, when it cannot have them; `H2GRPC_SKIP_PYTHON=1` skips it
 //! on purpose.
 

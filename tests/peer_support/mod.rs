@@ -7,9 +7,9 @@ use std::process::Command;
 use std::time::Duration;
 
 pub(crate) const LIMIT: Duration = Duration::from_secs(120);
-/// What the venv holds: enough for the reflection and metadata interop tests.
+/// What the venv holds: enough for the reflection, metadata and error-details interop tests.
 pub(crate) const PACKAGES: &[&str] =
-    &["grpcio>=1.60,<2", "grpcio-reflection>=1.60,<2", "protobuf>=4.25"];
+    &["grpcio>=1.60,<2", "grpcio-reflection>=1.60,<2", "grpcio-status>=1.60,<2", "protobuf>=4.25"];
 
 /// `target/<profile>/deps/<this test>` → `target/<profile>`.
 pub(crate) fn profile_dir() -> PathBuf {
@@ -45,10 +45,14 @@ pub(crate) fn run(command: &mut Command) -> Result<String, String> {
 }
 
 /// The venv's python, with the packages installed (made or completed if needed).
+/// One test at a time per process makes or completes it: two at once would race in pip.
 pub(crate) fn python() -> PathBuf {
-    let venv = profile_dir().parent().expect("target dir").join("reflection-python-venv");
+    static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SETUP.lock().unwrap_or_else(|p| p.into_inner());
+    let venv = profile_dir().parent().expect("target dir").join("python-peers-venv");
     let python = venv.join("bin").join("python");
-    let ready = || run(Command::new(&python).args(["-c", "import grpc, grpc_reflection"])).is_ok();
+    let imports = "import grpc, grpc_reflection, grpc_status";
+    let ready = || run(Command::new(&python).args(["-c", imports])).is_ok();
     if python.exists() && ready() {
         return python;
     }
@@ -67,7 +71,7 @@ pub(crate) fn python() -> PathBuf {
             venv.display()
         );
     }
-    assert!(ready(), "grpcio-reflection does not import after installing it");
+    assert!(ready(), "{imports} fails after installing {PACKAGES:?}");
     python
 }
 
