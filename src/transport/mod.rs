@@ -21,6 +21,7 @@
 //! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown
 //! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
 //! tcp.rs      bind_tcp
+//! tls/        ServerTls, ClientTls, TlsPeer (feature "tls")
 //! mod.rs      Stream, connect, Listener -> TokioListener::accept
 //! ```
 //!
@@ -30,6 +31,8 @@
 mod peer;
 mod target;
 pub(crate) mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub(crate) mod unix;
 
 use std::io;
