@@ -551,7 +551,7 @@ impl Inner {
             let io = crate::transport::connect(&self.target).await?;
             #[cfg(feature = "tls")]
             if let Some(tls) = &self.config.tls {
-                let io = tls.connect(io, &self.target, &self.config.trace).await?;
+                let io = tls.connect_to(io, &self.target, &self.config.trace).await?;
                 return self.handshake(io).await;
             }
             self.handshake(io).await

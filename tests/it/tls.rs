@@ -377,3 +377,45 @@ fn bad_pem_fails_with_a_tls_error_that_says_what_is_missing() {
     let err = ClientTls::new().ca_pem("").expect_err("empty ca");
     assert!(err.to_string().contains("CA certificates"), "{err}");
 }
+
+#[tokio::test]
+async fn a_tap_above_tls_sees_plaintext_http2_on_both_sides() {
+    use h2grpc::trace::{frames, Direction, Tap};
+    let server = builder(vec![echo()], |_| {}).build_unbound();
+    let server_tls = server_tls(&pki().server).require_client_cert(&pki().ca_pem).expect("mtls");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (peers_tx, mut peers) = events();
+    let server_side = tokio::spawn(async move {
+        let (tcp, addr) = listener.accept().await.expect("accept");
+        let (stream, peer) = server_tls.accept(tcp, Peer::Tcp(addr)).await.expect("tls accept");
+        let _ = peers_tx.send(peer.clone());
+        let tap = Tap::new(stream);
+        let log = tap.log();
+        server.serve_connection(tap, peer).await;
+        log
+    });
+    let tls = with_identity(&pki().client);
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
+    let tap = Tap::new(tls.connect(tcp, "localhost").await.expect("tls connect"));
+    let client_log = tap.log();
+    let channel = Channel::builder(&format!("https://localhost:{port}"))
+        .expect("target")
+        .tls(tls)
+        .connect_with_io(tap)
+        .await
+        .expect("h2 over the tapped tls stream");
+    assert_eq!(call(&channel).await.expect("call"), payload(100));
+    let peer = peers.next("the accepted peer").await;
+    assert_eq!(peer.tls().and_then(|t| t.uri_sans().next()), Some(CLIENT_SPIFFE_ID));
+    drop(channel);
+    let server_log = within(PATIENCE, "the connection to end", server_side).await.expect("task");
+
+    let sent = frames(&client_log.bytes(Direction::Send));
+    assert_eq!(sent[0].type_name(), "PREFACE", "the client tap sees plaintext HTTP/2");
+    assert!(sent.iter().any(|f| f.type_name() == "HEADERS" && f.stream_id == 1));
+    let received = frames(&server_log.bytes(Direction::Recv));
+    assert_eq!(received[0].type_name(), "PREFACE", "the server tap sees plaintext HTTP/2");
+    let data = received.iter().find(|f| f.type_name() == "DATA").expect("the request message");
+    assert_eq!(data.stream_id, 1);
+}

@@ -171,9 +171,34 @@ impl ClientTls {
         Ok(self)
     }
 
+    /// The client's half of a TLS handshake on a stream you connected yourself, for
+    /// [`ChannelBuilder::connect_with_io`](crate::client::ChannelBuilder::connect_with_io):
+    /// SNI and verification for `server_name` (or the [`server_name`](Self::server_name)
+    /// override), ALPN `h2`. With a [`Tap`](crate::trace::Tap) around the returned stream, the
+    /// tap records the plaintext HTTP/2 above TLS.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use h2grpc::{trace::Tap, Channel, ClientTls};
+    /// let tls = ClientTls::new().ca_pem(std::fs::read("ca.pem")?)?;
+    /// let tcp = tokio::net::TcpStream::connect("127.0.0.1:8443").await?;
+    /// let tap = Tap::new(tls.connect(tcp, "localhost").await?);
+    /// let log = tap.log(); // the decrypted bytes, for h2grpc::trace::frames
+    /// // .tls(..) here only makes the calls say `:scheme https`: the stream is already TLS.
+    /// let channel = Channel::builder("https://localhost:8443")?.tls(tls).connect_with_io(tap).await?;
+    /// # drop((log, channel)); Ok(()) }
+    /// ```
+    pub async fn connect<IO>(&self, io: IO, server_name: &str) -> Result<TlsStream<IO>, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let target = Target::Tcp { host: server_name.to_owned(), port: 443 };
+        self.connect_to(io, &target, &Trace::off()).await
+    }
+
     /// The TLS handshake over `io` to `target`: SNI and verification for the server name
     /// (the override, else the target's host, else `localhost` for Unix sockets), ALPN `h2`.
-    pub(crate) async fn connect<IO>(
+    pub(crate) async fn connect_to<IO>(
         &self,
         io: IO,
         target: &Target,

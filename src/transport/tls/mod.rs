@@ -54,6 +54,9 @@ use crate::{Error, ErrorKind};
 /// The rustls crate h2grpc is built with, for [`ServerTls::from_rustls`] and
 /// [`ClientTls::from_rustls`].
 pub use rustls;
+/// The tokio-rustls crate h2grpc is built with: the stream types of [`ServerTls::accept`] and
+/// [`ClientTls::connect`].
+pub use tokio_rustls;
 
 /// The crypto provider every config h2grpc builds uses.
 // rustls 0.23.48 deprecates the ring provider for lacking post-quantum key exchange; the

@@ -174,18 +174,64 @@ where
             return refused(format!("the TLS handshake did not finish within {timeout:?}"));
         }
     };
+    match established(stream, transport.clone()) {
+        Ok((stream, peer)) => {
+            if let Some(tls) = peer.tls() {
+                let summary = summary(tls);
+                trace.connection(Side::Server, Direction::Recv, Payload::Tls { summary: &summary });
+            }
+            Some((stream, peer))
+        }
+        Err(why) => refused(why),
+    }
+}
+
+/// The ALPN check and the [`TlsPeer`] of a finished handshake.
+fn established<IO>(
+    stream: TlsStream<IO>,
+    transport: Peer,
+) -> Result<(TlsStream<IO>, Peer), String> {
     let (_, conn) = stream.get_ref();
     if conn.alpn_protocol() != Some(b"h2") {
         // grpc-go: "credentials: cannot check peer: missing selected ALPN property".
-        return refused(
-            "the client negotiated no ALPN protocol; gRPC over TLS needs ALPN h2 \
-             (an HTTP/1.1 client, or a gRPC client too old to send ALPN)"
-                .to_owned(),
-        );
+        return Err("the client negotiated no ALPN protocol; gRPC over TLS needs ALPN h2 \
+                    (an HTTP/1.1 client, or a gRPC client too old to send ALPN)"
+            .to_owned());
     }
     let peer = tls_peer(transport, conn, conn.server_name().map(str::to_owned));
-    trace.connection(Side::Server, Direction::Recv, Payload::Tls { summary: &summary(&peer) });
-    Some((stream, Peer::Tls(Arc::new(peer))))
+    Ok((stream, Peer::Tls(Arc::new(peer))))
+}
+
+impl ServerTls {
+    /// The server's half of a TLS handshake on a stream you accepted yourself, for
+    /// [`Server::serve_connection`](crate::Server::serve_connection): the stream to serve and
+    /// the [`Peer`] the calls will see (`transport` inside [`Peer::Tls`]). With a
+    /// [`Tap`](crate::trace::Tap) around the returned stream, the tap records the plaintext
+    /// HTTP/2 above TLS. No timeout is applied: wrap it in `tokio::time::timeout`.
+    ///
+    /// ```no_run
+    /// # async fn f(tls: h2grpc::ServerTls, server: h2grpc::Server) -> Result<(), Box<dyn std::error::Error>> {
+    /// use h2grpc::trace::Tap;
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let (tcp, addr) = listener.accept().await?;
+    /// let (stream, peer) = tls.accept(tcp, h2grpc::Peer::Tcp(addr)).await?;
+    /// let tap = Tap::new(stream); // tap.log(): the decrypted bytes
+    /// server.serve_connection(tap, peer).await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn accept<IO>(&self, io: IO, transport: Peer) -> Result<(TlsStream<IO>, Peer), Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let handshake = tokio_rustls::TlsAcceptor::from(self.config.clone()).accept(io).await;
+        let stream = handshake.map_err(|err| {
+            Error::new(
+                ErrorKind::Tls,
+                format!("TLS handshake failed: {}", describe(&err, Remote::Client)),
+            )
+        })?;
+        established(stream, transport).map_err(|why| Error::new(ErrorKind::Tls, why))
+    }
 }
 
 fn refuse(trace: &Trace, transport: &Peer, why: &str) {
