@@ -18,7 +18,7 @@
 //!
 //! ```text
 //! target.rs   Target: parse, Display, authority
-//! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown
+//! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown | Tls(TlsPeer)
 //! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
 //! tcp.rs      bind_tcp
 //! tls/        ServerTls, ClientTls, TlsPeer (feature "tls")

@@ -192,8 +192,8 @@ impl ClientTls {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
-        let target = Target::Tcp { host: server_name.to_owned(), port: 443 };
-        self.connect_to(io, &target, &Trace::off()).await
+        let name = self.server_name.as_deref().unwrap_or(server_name);
+        self.handshake(io, name, name, &Trace::off()).await
     }
 
     /// The TLS handshake over `io` to `target`: SNI and verification for the server name
@@ -208,10 +208,25 @@ impl ClientTls {
         IO: AsyncRead + AsyncWrite + Unpin,
     {
         let name = match (&self.server_name, target) {
-            (Some(name), _) => name.clone(),
-            (None, Target::Tcp { host, .. }) => host.clone(),
-            (None, _) => "localhost".to_owned(),
+            (Some(name), _) => name.as_str(),
+            (None, Target::Tcp { host, .. }) => host.as_str(),
+            (None, _) => "localhost",
         };
+        self.handshake(io, name, &target.to_string(), trace).await
+    }
+
+    /// The handshake verifying `name`; errors name the server as `label`.
+    async fn handshake<IO>(
+        &self,
+        io: IO,
+        name: &str,
+        label: &str,
+        trace: &Trace,
+    ) -> Result<TlsStream<IO>, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let name = name.to_owned();
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             Error::new(
                 ErrorKind::Tls,
@@ -221,14 +236,14 @@ impl ClientTls {
         let connector = tokio_rustls::TlsConnector::from(self.config.clone());
         let stream = connector.connect(server_name, io).await.map_err(|err| {
             let why = describe(&err, Remote::Server);
-            Error::new(ErrorKind::Tls, format!("TLS handshake with {target} failed: {why}"))
+            Error::new(ErrorKind::Tls, format!("TLS handshake with {label} failed: {why}"))
         })?;
         let (_, conn) = stream.get_ref();
         if conn.alpn_protocol() != Some(b"h2") {
             return Err(Error::new(
                 ErrorKind::Tls,
                 format!(
-                    "{target} did not negotiate ALPN h2 in the TLS handshake: it is not a gRPC \
+                    "{label} did not negotiate ALPN h2 in the TLS handshake: it is not a gRPC \
                      server, or too old to speak ALPN"
                 ),
             ));
