@@ -419,3 +419,59 @@ async fn a_tap_above_tls_sees_plaintext_http2_on_both_sides() {
     let data = received.iter().find(|f| f.type_name() == "DATA").expect("the request message");
     assert_eq!(data.stream_id, 1);
 }
+
+#[tokio::test]
+async fn keepalive_over_tls_notices_a_server_that_stops_answering() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (started, mut starts) = events::<()>();
+    let service = Service::new("test.Who").unary("Wait", move |ctx: CallContext, _req: Payload| {
+        let started = started.clone();
+        async move {
+            let _ = started.send(());
+            ctx.cancelled().await;
+            Ok::<_, Status>(Payload::default())
+        }
+    });
+    let server = builder(vec![service], |_| {}).build_unbound();
+    let (client_io, server_io) = tokio::net::UnixStream::pair().expect("socket pair");
+    let frozen = Arc::new(AtomicBool::new(false));
+    let server_io = crate::keepalive::Freezable { io: server_io, frozen: frozen.clone() };
+    let server_tls = server_tls(&pki().server);
+    tokio::spawn(async move {
+        let (stream, peer) = server_tls.accept(server_io, Peer::Unknown).await.expect("accept");
+        server.serve_connection(stream, peer).await;
+    });
+    let tls = trusting_ca();
+    let stream = tls.connect(client_io, "localhost").await.expect("tls connect");
+    let channel = Channel::builder("https://localhost")
+        .expect("target")
+        .tls(tls)
+        .keepalive_interval(Duration::from_millis(100))
+        .keepalive_timeout(Duration::from_millis(200))
+        .connect_with_io(stream)
+        .await
+        .expect("connect");
+    let call = tokio::spawn(async move {
+        channel.unary::<_, Payload>("/test.Who/Wait", &payload(1), CallOptions::new()).await
+    });
+    starts.next("the handler to start").await;
+    frozen.store(true, Ordering::SeqCst); // below TLS: the server's socket stops moving bytes
+    let status = within(PATIENCE, "keepalive to fail the call", call).await.expect("task");
+    let status = status.expect_err("the server froze");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("keepalive"), "{status:?}");
+}
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_stalled_tls_handshake() {
+    let (server, port) = serve_tls(server_tls(&pki().server), vec![echo()], |b| {
+        b.handshake_timeout(Duration::from_secs(600));
+    });
+    let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
+    // A served call proves the stalled connection was accepted before shutdown began.
+    assert!(call_with(&format!("https://localhost:{port}"), trusting_ca()).await.is_ok());
+    server.stop().await; // within PATIENCE, far below the 600 s handshake timeout
+    let mut buf = [0u8; 16];
+    let read = within(PATIENCE, "the stalled connection to close", stalled.read(&mut buf)).await;
+    assert_eq!(read.expect("read"), 0);
+}
