@@ -237,6 +237,35 @@ mod tests {
         assert_eq!(subject_alt_names(cert.der()), vec![]);
     }
 
+    /// A certificate with every kind of name, made once.
+    fn sample_der() -> &'static [u8] {
+        static DER: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        DER.get_or_init(|| {
+            let mut params = rcgen::CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
+            params.subject_alt_names.push(rcgen::SanType::IpAddress("::1".parse().unwrap()));
+            let uri = rcgen::string::Ia5String::try_from("spiffe://x/y").unwrap();
+            params.subject_alt_names.push(rcgen::SanType::URI(uri));
+            let key = rcgen::KeyPair::generate().unwrap();
+            params.self_signed(&key).unwrap().der().to_vec()
+        })
+    }
+
+    proptest::proptest! {
+        /// Corrupted certificates (bytes overwritten anywhere, lengths included) give some
+        /// names or none, never a panic or an out-of-bounds read.
+        #[test]
+        fn corrupted_certificates_never_panic(
+            edits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..8)
+        ) {
+            let mut der = sample_der().to_vec();
+            for (at, byte) in edits {
+                let len = der.len();
+                der[at % len] = byte;
+            }
+            let _ = subject_alt_names(&der);
+        }
+    }
+
     #[test]
     fn every_truncation_and_garbage_yields_no_panic() {
         let params = rcgen::CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
