@@ -475,3 +475,40 @@ async fn shutdown_does_not_wait_for_a_stalled_tls_handshake() {
     let read = within(PATIENCE, "the stalled connection to close", stalled.read(&mut buf)).await;
     assert_eq!(read.expect("read"), 0);
 }
+
+#[tokio::test]
+async fn a_server_selecting_no_alpn_is_refused_unless_the_client_assumes_http2() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(pki().server.cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .expect("chain");
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(pki().server.key_pem.as_bytes());
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key.expect("key"))
+        .expect("config"); // and no ALPN
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let server = Arc::new(builder(vec![echo()], |_| {}).build_unbound());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, server) = (acceptor.clone(), server.clone());
+            tokio::spawn(async move {
+                if let Ok(stream) = acceptor.accept(tcp).await {
+                    server.serve_connection(stream, Peer::Unknown).await;
+                }
+            });
+        }
+    });
+    let target = format!("https://localhost:{port}");
+    assert_unavailable_naming(
+        call_with(&target, trusting_ca()).await,
+        &["did not negotiate ALPN h2"],
+    );
+    let reply = call_with(&target, trusting_ca().assume_http2(true)).await;
+    assert_eq!(reply.expect("with assume_http2"), payload(100));
+}

@@ -41,6 +41,8 @@ pub struct ClientTls {
     /// The config built from the fields above, or the user's own.
     config: Arc<rustls::ClientConfig>,
     from_rustls: bool,
+    /// Accept a server that selects no ALPN protocol (see [`ClientTls::assume_http2`]).
+    assume_http2: bool,
 }
 
 impl std::fmt::Debug for ClientTls {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for ClientTls {
             .field("client_cert", &self.identity.is_some())
             .field("server_name", &self.server_name)
             .field("from_rustls", &self.from_rustls)
+            .field("assume_http2", &self.assume_http2)
             .finish()
     }
 }
@@ -67,7 +70,14 @@ impl ClientTls {
         let roots = rustls::RootCertStore::empty();
         // Fails only if the ring provider lacked TLS 1.2 and 1.3, which it has.
         let config = build(&roots, None).expect("the ring provider speaks TLS 1.2 and 1.3");
-        ClientTls { roots, identity: None, server_name: None, config, from_rustls: false }
+        ClientTls {
+            roots,
+            identity: None,
+            server_name: None,
+            config,
+            from_rustls: false,
+            assume_http2: false,
+        }
     }
 
     /// Mozilla's root certificates, compiled in (feature `tls-webpki-roots`).
@@ -137,6 +147,15 @@ impl ClientTls {
         self
     }
 
+    /// Speak HTTP/2 to a server whose TLS handshake selects no ALPN protocol (a TLS proxy
+    /// that strips ALPN, an old server), as tonic's `assume_http2` does. A server that selects
+    /// another protocol is still refused. Default `false`: gRPC requires ALPN `h2`, and
+    /// grpc-go and C-core refuse such servers.
+    pub fn assume_http2(mut self, assume: bool) -> Self {
+        self.assume_http2 = assume;
+        self
+    }
+
     /// A configuration built with rustls directly (custom verifiers, session resumption,
     /// client certificate resolvers). If it sets no ALPN protocols, `h2` is set.
     pub fn from_rustls(config: Arc<rustls::ClientConfig>) -> Self {
@@ -153,6 +172,7 @@ impl ClientTls {
             server_name: None,
             config,
             from_rustls: true,
+            assume_http2: false,
         }
     }
 
@@ -239,12 +259,13 @@ impl ClientTls {
             Error::new(ErrorKind::Tls, format!("TLS handshake with {label} failed: {why}"))
         })?;
         let (_, conn) = stream.get_ref();
-        if conn.alpn_protocol() != Some(b"h2") {
+        let alpn = conn.alpn_protocol();
+        if alpn != Some(b"h2") && !(alpn.is_none() && self.assume_http2) {
             return Err(Error::new(
                 ErrorKind::Tls,
                 format!(
                     "{label} did not negotiate ALPN h2 in the TLS handshake: it is not a gRPC \
-                     server, or too old to speak ALPN"
+                     server, or too old to speak ALPN (ClientTls::assume_http2 accepts that)"
                 ),
             ));
         }
