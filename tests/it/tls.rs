@@ -254,7 +254,7 @@ async fn a_stalled_handshake_is_dropped_after_the_handshake_timeout_while_others
 }
 
 #[tokio::test]
-async fn a_client_without_alpn_is_refused_with_a_log_line() {
+async fn a_client_without_alpn_or_with_only_another_protocol_is_refused_with_a_log_line() {
     let sink = MemorySink::new();
     let (server, port) = serve_tls(server_tls(&pki().server), vec![echo()], |b| {
         b.trace(Trace::new(sink.clone()));
@@ -271,15 +271,28 @@ async fn a_client_without_alpn_is_refused_with_a_log_line() {
         .with_no_client_auth(); // and no ALPN
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut http11 = config.clone();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let mut tls = connector.connect(name, tcp).await.expect("the TLS handshake itself succeeds");
+    let mut tls = connector.connect(name.clone(), tcp).await.expect("the TLS handshake succeeds");
     tls.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n").await.ok();
     let mut buf = Vec::new();
     let read = within(PATIENCE, "the server to close", tls.read_to_end(&mut buf)).await;
     assert!(buf.is_empty(), "no answer but the close: {read:?} {buf:?}");
+
+    // A client offering only http/1.1: rustls refuses it in the handshake.
+    http11.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(http11));
+    let refused = connector.connect(name, tcp).await.expect_err("no common ALPN protocol");
+    assert!(refused.to_string().contains("NoApplicationProtocol"), "{refused}");
+    assert!(call_with(&format!("https://localhost:{port}"), trusting_ca()).await.is_ok());
     server.stop().await;
-    let refused = sink.records().into_iter().find(|r| r.kind == Kind::TlsFailed).expect("logged");
-    assert!(refused.text.contains("no ALPN"), "{}", refused.text);
+
+    let refusals: Vec<String> =
+        sink.records().into_iter().filter(|r| r.kind == Kind::TlsFailed).map(|r| r.text).collect();
+    assert_eq!(refusals.len(), 2, "{refusals:#?}");
+    assert!(refusals[0].contains("negotiated no ALPN"), "{}", refusals[0]);
+    assert!(refusals[1].contains("no ALPN protocol we speak"), "{}", refusals[1]);
 }
 
 #[tokio::test]
