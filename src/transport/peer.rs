@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 /// For a Unix socket the kernel reports the credentials the peer process had when it connected
 /// (`SO_PEERCRED` on Linux), which a server can use for authorization: they cannot be forged by
 /// the peer. For TCP it is the peer's socket address, which says nothing about who the peer is.
-/// Under TLS (feature `tls`) it is [`Peer::Tls`]: the TCP peer inside, and what the handshake
-/// established, with a client's verified certificate under mutual TLS (see [`Peer::tls`]).
+/// Under TLS (feature `tls`) it is `Peer::Tls`: the TCP peer inside, and what the handshake
+/// established, with a client's verified certificate under mutual TLS (see `Peer::tls`).
 ///
 /// ```
 /// use h2grpc::Peer;
