@@ -256,7 +256,13 @@ impl ClientTls {
         let connector = tokio_rustls::TlsConnector::from(self.config.clone());
         let stream = connector.connect(server_name, io).await.map_err(|err| {
             let why = describe(&err, Remote::Server);
-            Error::new(ErrorKind::Tls, format!("TLS handshake with {label} failed: {why}"))
+            let hint = if self.roots.is_empty() && !self.from_rustls {
+                "; this ClientTls trusts no CA yet: add one with ClientTls::ca_pem, or turn on \
+                 h2grpc's tls-webpki-roots or tls-native-roots feature"
+            } else {
+                ""
+            };
+            Error::new(ErrorKind::Tls, format!("TLS handshake with {label} failed: {why}{hint}"))
         })?;
         let (_, conn) = stream.get_ref();
         let alpn = conn.alpn_protocol();
