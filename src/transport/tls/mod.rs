@@ -184,3 +184,49 @@ fn describe_rustls(err: &rustls::Error, remote: Remote) -> String {
         other => format!("TLS handshake failed: {other}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as E};
+
+    #[test]
+    fn each_handshake_failure_is_named_for_the_side_that_sees_it() {
+        let cases: &[(E, Remote, &str)] = &[
+            (
+                E::InvalidCertificate(Cert::UnknownIssuer),
+                Remote::Server,
+                "the server's certificate was not issued by a trusted CA (unknown issuer)",
+            ),
+            (
+                E::InvalidCertificate(Cert::UnknownIssuer),
+                Remote::Client,
+                "the client's certificate was not issued by a trusted CA",
+            ),
+            (E::InvalidCertificate(Cert::NotValidForName), Remote::Server, "name mismatch"),
+            (
+                E::InvalidCertificate(Cert::Expired),
+                Remote::Server,
+                "the server's certificate has expired",
+            ),
+            (E::InvalidCertificate(Cert::NotValidYet), Remote::Server, "is not valid yet"),
+            (
+                E::InvalidCertificate(Cert::Revoked),
+                Remote::Server,
+                "the server's certificate is invalid",
+            ),
+            (E::NoCertificatesPresented, Remote::Client, "the client presented no certificate"),
+            (E::AlertReceived(Alert::UnknownCA), Remote::Server, "refused our certificate"),
+            (E::AlertReceived(Alert::NoApplicationProtocol), Remote::Server, "ALPN h2"),
+            (E::NoApplicationProtocol, Remote::Client, "no ALPN protocol we speak"),
+            (E::General("x".into()), Remote::Server, "TLS handshake failed: "),
+        ];
+        for (err, remote, want) in cases {
+            let io = io::Error::new(io::ErrorKind::InvalidData, err.clone());
+            let got = describe(&io, *remote);
+            assert!(got.contains(want), "{err:?}: {got:?} lacks {want:?}");
+        }
+        let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+        assert!(describe(&eof, Remote::Server).starts_with("the server closed the connection"));
+    }
+}
