@@ -528,3 +528,27 @@ async fn a_server_selecting_no_alpn_is_refused_unless_the_client_assumes_http2()
     let reply = call_with(&target, trusting_ca().assume_http2(true)).await;
     assert_eq!(reply.expect("with assume_http2"), payload(100));
 }
+
+#[tokio::test]
+async fn tls_over_a_unix_socket_keeps_the_callers_uid_beside_its_certificate() {
+    let (tx, mut peers) = events();
+    let tls = server_tls(&pki().server).require_client_cert(&pki().ca_pem).expect("mtls");
+    let server = spawn_with(Transport::Unix, vec![who(tx)], |b| {
+        b.tls(tls);
+    });
+    // A unix: target verifies the name `localhost`, as it sends `:authority: localhost`.
+    assert!(call_with(&server.target, with_identity(&pki().client)).await.is_ok());
+    let peer = peers.next("the handler's peer").await;
+    assert_eq!(peer.uid(), Some(this_uid()), "{peer:?}");
+    assert!(matches!(peer.tls().map(|t| t.transport()), Some(Peer::Unix { .. })), "{peer:?}");
+    assert_eq!(peer.tls().and_then(|t| t.uri_sans().next()), Some(CLIENT_SPIFFE_ID));
+    server.stop().await;
+}
+
+/// This process's uid, as the kernel stamps it on a file it creates.
+fn this_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("me"), b"").expect("write");
+    std::fs::metadata(dir.path().join("me")).expect("metadata").uid()
+}
