@@ -12,7 +12,7 @@
 //! (`cargo run --example tls_test_certs -- DIR` writes them); `--mtls` also requires client
 //! certificates issued by `DIR/ca.pem` and admits only the SPIFFE ID
 //! `spiffe://h2grpc.test/client` (an interceptor reading `Peer::tls`), refusing others with
-//! PERMISSION_DENIED. Reflection is served too, for grpcurl.
+//! PERMISSION_DENIED.
 //! `UnimplementedCall` keeps the generated default (UNIMPLEMENTED), and
 //! `grpc.testing.UnimplementedService` is not served at all. `tests/peers/run` drives it.
 
@@ -259,7 +259,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let health = HealthReporter::new();
     health.set_status("grpc.testing.TestService", ServingStatus::Serving);
     builder.add_service(health.service());
-    builder.add_reflection([grpc_testing::FILE_DESCRIPTOR_SET]);
     tls(&mut builder)?;
     tokio::spawn(async move {
         let mut timer = tokio::time::interval(std::time::Duration::from_millis(50));
@@ -269,16 +268,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             health.set_status("h2grpc.test.Toggling", status);
         }
     });
-    // An IP address with port 0 (any free port) does not parse as a client target.
-    let server = match addr.parse::<std::net::SocketAddr>() {
-        Ok(socket_addr) => builder.bind_tcp(socket_addr)?,
-        Err(_) => match Target::parse(&addr)? {
-            Target::Unix(path) => builder.bind_unix(path)?,
-            Target::UnixAbstract(name) => builder.bind_unix_abstract(&name)?,
-            Target::Tcp { host, port } => builder.bind_tcp((host.as_str(), port))?,
-        },
+    // `--reflection`: server reflection too, for tools (the h2grpc command's tests).
+    if std::env::args().any(|arg| arg == "--reflection") {
+        builder.add_reflection([grpc_testing::FILE_DESCRIPTOR_SET]);
+    }
+    let server = match Target::parse(&addr) {
+        Ok(Target::Unix(path)) => builder.bind_unix(path)?,
+        Ok(Target::UnixAbstract(name)) => builder.bind_unix_abstract(&name)?,
+        Ok(Target::Tcp { host, port }) => builder.bind_tcp((host.as_str(), port))?,
+        // `127.0.0.1:0`: any free port, printed below (not a target a client could dial).
+        Err(_) if addr.ends_with(":0") => builder.bind_tcp(addr.as_str())?,
+        Err(err) => return Err(err.into()),
     };
     let shutdown = server.shutdown_handle();
+    // The bound address: with port 0, the port the system chose.
     let bound = server.local_target().map_or(addr, |target| target.to_string());
     let serving = tokio::spawn(server.serve());
     println!("listening on {bound}");

@@ -1,5 +1,5 @@
 //! A server that describes itself: `helloworld.Greeter` and the health service, with server
-//! reflection, on a Unix socket until Ctrl-C. Tools need no `.proto` to call it:
+//! reflection, on a Unix socket until SIGTERM or Ctrl-C. Tools need no `.proto` to call it:
 //!
 //! ```sh
 //! cargo run --example reflection_server -- /tmp/reflection.sock
@@ -43,12 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .add_service(health.service())
         .add_reflection([helloworld::FILE_DESCRIPTOR_SET]) // health's descriptors are built in
         .bind_unix(&socket)?;
-    let shutdown = server.shutdown_handle();
-    let serving = tokio::spawn(server.serve());
     println!("listening on {}", socket.display());
-
-    tokio::signal::ctrl_c().await?;
-    shutdown.shutdown();
-    serving.await??;
+    // Until SIGTERM or Ctrl-C; then drains, and removes the socket file.
+    h2grpc::daemon::serve(server).await?;
     Ok(())
 }

@@ -446,7 +446,9 @@ frame, written with one syscall), and limits response header blocks to 16 KiB
 window from 65,535 bytes to 4 MiB: SETTINGS can only change stream windows.
 
 The server answers with its own SETTINGS (notably `MAX_CONCURRENT_STREAMS = 1024`: calls
-beyond that wait on the client) and WINDOW_UPDATE, and each side acknowledges the other's
+beyond that wait on the client; and `MAX_HEADER_LIST_SIZE = 131072`, 8 times its 16 KiB
+metadata limit, so that a request over the limit reaches h2grpc and ends RESOURCE_EXHAUSTED
+instead of being refused by `h2` with HTTP 431) and WINDOW_UPDATE, and each side acknowledges the other's
 SETTINGS with an empty SETTINGS frame flagged ACK. h2grpc's client also sends a PING and waits
 for its ACK before the channel is ready: the server sends its SETTINGS before it answers the
 PING, so once the answer is in, the client knows the server's limits.
@@ -572,4 +574,8 @@ const OUTRO: &str = r#"## Seeing it yourself
   `tracing` feature, `Trace::tracing()` turns the events into `tracing` events.
 - `h2grpc::trace::Tap` records the raw bytes of any connection, and `h2grpc::trace::frames`
   decodes them, as this example does.
+- `h2grpc call --wire TARGET pkg.Service/Method '{...}'` shows the same for any server,
+  tonic, grpcio, grpc-js or h2grpc, over a Unix socket or TCP: every frame both ways, header
+  blocks HPACK-decoded, each message decoded with the server's own schema (see
+  [The h2grpc command](README.md#the-h2grpc-command)).
 "#;

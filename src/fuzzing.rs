@@ -13,6 +13,8 @@
 //! server_conn      a Script (raw bytes, HTTP/2 frames, chunk sizes) from a client: no panic,
 //!                  the server and every call end once the client leaves (no hang, no leak)
 //! client_conn      a Script from a hostile server against a Channel's calls: every call ends
+//! authority_rewriter  header lists a real HPACK encoder wrote, through the :authority rewriter
+//!                  into h2: each arrives as sent, or h2 refuses it, or the connection ends
 //! ```
 //!
 //! Inputs are plain bytes, read with a [`Cursor`](input::Cursor) that never fails: every byte
@@ -20,6 +22,7 @@
 //! library's dependencies stay as they are. A [`Script`]'s `Debug` prints the Rust builder
 //! calls that rebuild it, and [`Script::to_bytes`] writes the bytes it was read from.
 
+mod authority;
 mod client;
 mod frames;
 mod input;
@@ -28,8 +31,19 @@ mod pure;
 mod script;
 mod server;
 
+thread_local! {
+    /// The connection targets' runtime, built once per thread and reused by every input.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+}
+
 /// The fuzz targets' entry points (hidden: not part of the public API).
 pub mod __fuzz {
+    pub use super::authority::{
+        authority_rewriter, header_list_size, HeaderList, END_PING, REWRITER_LIMIT,
+    };
     pub use super::client::client_conn;
     pub use super::frames::FieldMode;
     pub use super::input::FuzzInput;

@@ -65,6 +65,9 @@
 //! - `compression`: gzip and deflate message compression (`grpc-encoding`), with
 //!   [flate2](https://docs.rs/flate2) and its pure-Rust backend; see [`codec::compression`].
 //!   Off by default: without it only `identity` is spoken and no crate is added.
+//! - `daemon`: the `daemon` module: systemd socket activation
+//!   (`Builder::bind_activated_or_unix`), `sd_notify` readiness, SIGTERM/SIGINT as graceful
+//!   shutdown. Adds [listenfd](https://docs.rs/listenfd) and tokio's signal handling.
 #![forbid(unsafe_code)]
 
 pub mod client;
@@ -79,6 +82,8 @@ pub mod transport;
 mod call;
 mod cancel;
 mod codegen;
+#[cfg(feature = "daemon")]
+pub mod daemon;
 mod error;
 mod fuzzing;
 pub mod health;

@@ -18,6 +18,11 @@ mod seeds;
 #[path = "fuzz_corpus/regressions.rs"]
 mod regressions;
 
+/// The fuzz crate's input reader for `authority_rewriter`, with its HPACK encoder.
+#[path = "../fuzz/src/rewriter_case.rs"]
+#[allow(unreachable_pub)] // pub in the fuzz crate
+mod rewriter_case;
+
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -51,6 +56,11 @@ pub(crate) fn client_conn(bytes: &[u8]) {
     __fuzz::client_conn(&Script::from_bytes(bytes));
 }
 
+pub(crate) fn authority_rewriter(bytes: &[u8]) {
+    let case = rewriter_case::RewriterCase::from_bytes(bytes);
+    __fuzz::authority_rewriter(&case.bytes, &case.sent, case.read_size);
+}
+
 pub(crate) fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target)
 }
@@ -67,6 +77,11 @@ fn replay(target: &str, run: fn(&[u8])) {
         let bytes = std::fs::read(&file).expect("a corpus file");
         check(&file.display().to_string(), &bytes, run);
     }
+}
+
+#[test]
+fn replay_authority_rewriter_corpus() {
+    replay("authority_rewriter", authority_rewriter);
 }
 
 #[test]
@@ -133,6 +148,7 @@ fn every_hand_made_seed_passes_its_target() {
             "metadata" => __fuzz::metadata,
             "server_conn" => server_conn,
             "client_conn" => client_conn,
+            "authority_rewriter" => authority_rewriter,
             other => panic!("unknown target {other}"),
         };
         check(&format!("{target}/{name}"), &bytes, run);

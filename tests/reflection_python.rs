@@ -10,74 +10,13 @@
 //! to PyPI, and fails, saying why, when it cannot have them; `H2GRPC_SKIP_PYTHON=1` skips it
 //! on purpose.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const LIMIT: Duration = Duration::from_secs(120);
-const PACKAGES: &[&str] = &["grpcio>=1.60,<2", "grpcio-reflection>=1.60,<2", "protobuf>=4.25"];
-
-/// `target/<profile>/deps/<this test>` → `target/<profile>`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
-}
-
-/// The built example binary (built here if `cargo test` did not build the examples first).
-fn example(name: &str) -> PathBuf {
-    let profile_dir = profile_dir();
-    let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--example", name]);
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success() && path.exists(), "cannot build example {name}");
-    }
-    path
-}
-
-fn run(command: &mut Command) -> Result<String, String> {
-    let output = command.output().map_err(|err| format!("cannot run {command:?}: {err}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(format!("{command:?} failed ({}):\n{stdout}\n{stderr}", output.status))
-    }
-}
-
-/// The venv's python, with the packages installed (made or completed if needed).
-fn python() -> PathBuf {
-    let venv = profile_dir().parent().expect("target dir").join("reflection-python-venv");
-    let python = venv.join("bin").join("python");
-    let ready = || run(Command::new(&python).args(["-c", "import grpc, grpc_reflection"])).is_ok();
-    if python.exists() && ready() {
-        return python;
-    }
-    if let Err(err) = run(Command::new("python3").args(["-m", "venv"]).arg(&venv)) {
-        panic!(
-            "the Python reflection interop test needs python3 with venv (apt-get install \
-             python3-venv); set H2GRPC_SKIP_PYTHON=1 to skip it.\n{err}"
-        );
-    }
-    let mut install = Command::new(&python);
-    install.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
-    if let Err(err) = run(install.args(PACKAGES)) {
-        panic!(
-            "cannot install {PACKAGES:?} from PyPI into {}; set H2GRPC_SKIP_PYTHON=1 to skip \
-             this test.\n{err}",
-            venv.display()
-        );
-    }
-    assert!(ready(), "grpcio-reflection does not import after installing it");
-    python
-}
+mod peer_support;
+use peer_support::{example, python, run, LIMIT};
 
 #[tokio::test]
 async fn python_grpcio_reflection_describes_and_calls_an_h2grpc_server_over_a_unix_socket() {

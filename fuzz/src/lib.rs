@@ -27,3 +27,5 @@ impl<T: fmt::Debug> fmt::Debug for Input<T> {
         self.0.fmt(f)
     }
 }
+
+pub mod rewriter_case;

@@ -23,6 +23,22 @@ pub(crate) fn is_grpc_content_type(value: &HeaderValue) -> bool {
         && matches!(bytes.get(prefix.len()), None | Some(b'+') | Some(b';'))
 }
 
+/// The size of a request's header list as HTTP/2 counts it for SETTINGS_MAX_HEADER_LIST_SIZE
+/// (RFC 9113 section 6.5.2): name + value + 32 for each field, the pseudo-headers included.
+pub(crate) fn request_header_list_size(parts: &http::request::Parts) -> usize {
+    const ENTRY: usize = 32;
+    let field = |name: &str, value: usize| name.len() + value + ENTRY;
+    let uri = &parts.uri;
+    let mut size = field(":method", parts.method.as_str().len())
+        + field(":path", uri.path_and_query().map_or(0, |p| p.as_str().len()))
+        + uri.scheme_str().map_or(0, |s| field(":scheme", s.len()))
+        + uri.authority().map_or(0, |a| field(":authority", a.as_str().len()));
+    for (name, value) in &parts.headers {
+        size += field(name.as_str(), value.len());
+    }
+    size
+}
+
 /// The compression headers of a header block (P2's Message-Encoding and
 /// Message-Accept-Encoding): `grpc-encoding` when messages may be compressed, and, with the
 /// `compression` feature, `grpc-accept-encoding` listing what we decode. Without the feature

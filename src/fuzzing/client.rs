@@ -1,14 +1,14 @@
 //! `client_conn`: a [`Script`] played by a hostile server against a [`Channel`]'s calls, over
-//! a real Unix socket (abstract on Linux, so nothing touches the file system).
+//! an in-memory duplex, on a current-thread runtime kept for the thread's life (no socket, no
+//! thread and no runtime made per input).
 //!
 //! `Call` actions start calls; the player waits until each call's HEADERS frame is out, so
 //! scripts can answer on stream 1, 3, 5, ... After the script the server side closes; the
 //! oracle is that nothing panics and every call ends: no hang.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;
 
 use super::player::Player;
@@ -23,49 +23,6 @@ const CALL_START: Duration = Duration::from_millis(200);
 
 /// The method every call names; the hostile server answers whatever it likes.
 const METHOD: &str = "/fuzz.Echo/Unary";
-
-/// A fresh listener and the target that reaches it.
-fn listen() -> std::io::Result<(UnixListener, String, Option<scratch_dir::Dir>)> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let name =
-        format!("h2grpc-fuzz-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::linux::net::SocketAddrExt;
-        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
-        let listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
-        listener.set_nonblocking(true)?;
-        Ok((UnixListener::from_std(listener)?, format!("unix-abstract:{name}"), None))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let dir = scratch_dir::Dir::new(&name)?;
-        let path = dir.0.join("s");
-        let listener = UnixListener::bind(&path)?;
-        Ok((listener, format!("unix:{}", path.display()), Some(dir)))
-    }
-}
-
-/// A private directory removed on drop, for systems without abstract sockets.
-mod scratch_dir {
-    #[derive(Debug)]
-    pub(super) struct Dir(pub(super) std::path::PathBuf);
-
-    impl Dir {
-        #[allow(dead_code)]
-        pub(super) fn new(name: &str) -> std::io::Result<Dir> {
-            let path = std::env::temp_dir().join(name);
-            std::fs::create_dir_all(&path)?;
-            Ok(Dir(path))
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// One call of the kind `kind` picks; any status is fine. Whether a unary call succeeded.
 async fn call(channel: Channel, kind: u8, timeout_ms: u16) -> bool {
@@ -129,72 +86,76 @@ pub fn client_conn(script: &Script) {
 
 /// `client_conn`, returning how many unary calls succeeded.
 fn play(script: &Script) -> usize {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime");
-    runtime.block_on(async {
-        let Ok((listener, target, _dir)) = listen() else { return 0 };
-        let Ok(mut builder) = Channel::builder(&target) else { return 0 };
-        let channel = builder
-            .connect_timeout(Duration::from_secs(1))
-            .backoff_initial(Duration::from_millis(1))
-            .connect_lazy();
-        let mut calls: Vec<JoinHandle<bool>> = Vec::new();
-        let mut player: Option<Player<UnixStream>> = None;
-        for action in script.actions() {
-            let Action::Call { kind, timeout_ms } = action else {
-                if let Some(player) = &mut player {
-                    player.play(action).await;
-                }
-                continue;
-            };
-            let seen = player.as_ref().map_or(0, Player::headers_seen);
-            let task = tokio::spawn(call(channel.clone(), *kind, *timeout_ms));
-            if player.is_none() {
-                // The first call connects; the script plays on that connection.
-                if let Ok(Ok((stream, _))) =
-                    tokio::time::timeout(CALL_START, listener.accept()).await
-                {
-                    player = Some(Player::new(stream, super::frames::PREFACE.len()));
-                }
-            }
-            if let Some(player) = &mut player {
-                let started = tokio::time::timeout(CALL_START, async {
-                    while player.headers_seen() == seen
-                        && !player.is_closed()
-                        && !task.is_finished()
-                    {
-                        player.flush().await;
-                        tokio::task::yield_now().await;
-                    }
-                });
-                let _ = started.await;
-            }
-            calls.push(task);
+    super::RUNTIME.with(|runtime| runtime.block_on(run(script)))
+}
+
+async fn run(script: &Script) -> usize {
+    let Ok(mut builder) = Channel::builder("unix:/fuzz") else { return 0 };
+    builder.connect_timeout(Duration::from_secs(1));
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let mut player = Player::new(server_io, super::frames::PREFACE.len());
+    let connect = tokio::spawn(async move { builder.connect_with_io(client_io).await });
+    let mut connect = Some(connect);
+    let mut channel: Option<Channel> = None;
+    let mut calls: Vec<JoinHandle<bool>> = Vec::new();
+    for action in script.actions() {
+        let Action::Call { kind, timeout_ms } = action else {
+            player.play(action).await;
+            continue;
+        };
+        if let Some(connecting) = connect.take() {
+            // The first call waits for the connection, which the player's reads move on
+            // (it acknowledges the client's PING).
+            channel = connected(connecting, &mut player).await;
         }
-        if let Some(player) = &mut player {
+        let Some(channel) = &channel else { continue };
+        let seen = player.headers_seen();
+        let task = tokio::spawn(call(channel.clone(), *kind, *timeout_ms));
+        let started = tokio::time::timeout(CALL_START, async {
+            while player.headers_seen() == seen && !player.is_closed() && !task.is_finished() {
+                player.flush().await;
+                tokio::task::yield_now().await;
+            }
+        });
+        let _ = started.await;
+        calls.push(task);
+    }
+    player.flush().await;
+    let finished = tokio::time::timeout(WATCHDOG, player.finish());
+    assert!(finished.await.is_ok(), "the client kept the connection open after the server left");
+    drop(player);
+    if let Some(connecting) = connect {
+        let _ = tokio::time::timeout(WATCHDOG, connecting).await.expect("connect ends");
+    }
+    let mut ok = 0;
+    for task in calls {
+        match tokio::time::timeout(WATCHDOG, task).await {
+            Ok(Ok(succeeded)) => ok += usize::from(succeeded),
+            Ok(Err(err)) => panic!("a call task failed: {err}"),
+            Err(_) => panic!("a call did not end {WATCHDOG:?} after the server left"),
+        }
+    }
+    ok
+}
+
+/// Waits for the channel's handshake while the player reads (and answers PINGs).
+async fn connected(
+    connecting: JoinHandle<Result<Channel, crate::Error>>,
+    player: &mut Player<DuplexStream>,
+) -> Option<Channel> {
+    let pump = async {
+        while !connecting.is_finished() && !player.is_closed() {
             player.flush().await;
-            let finished = tokio::time::timeout(WATCHDOG, player.finish());
-            assert!(
-                finished.await.is_ok(),
-                "the client kept the connection open after the server left"
-            );
+            tokio::task::yield_now().await;
         }
-        drop(player);
-        // Connections the channel opened later were never accepted: closing the listener
-        // resets them.
-        drop(listener);
-        let mut ok = 0;
-        for task in calls {
-            match tokio::time::timeout(WATCHDOG, task).await {
-                Ok(Ok(succeeded)) => ok += usize::from(succeeded),
-                Ok(Err(err)) => panic!("a call task failed: {err}"),
-                Err(_) => panic!("a call did not end {WATCHDOG:?} after the server left"),
-            }
-        }
-        ok
-    })
+    };
+    let _ = tokio::time::timeout(CALL_START, pump).await;
+    match tokio::time::timeout(WATCHDOG, connecting).await {
+        Ok(Ok(Ok(channel))) => Some(channel),
+        Ok(Ok(Err(_))) => None,
+        Ok(Err(err)) => panic!("the connect task failed: {err}"),
+        Err(_) => panic!("connecting did not end within {WATCHDOG:?}"),
+    }
 }
 
 #[cfg(test)]

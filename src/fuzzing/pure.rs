@@ -7,8 +7,11 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::input::Cursor;
-use crate::codec::{decode_all, DecodeError, Decoder, RawMessage, DEFAULT_MAX_RECV_MESSAGE_LEN};
+use crate::codec::{
+    decode_all, encode_raw, DecodeError, Decoder, RawMessage, DEFAULT_MAX_RECV_MESSAGE_LEN,
+};
 use crate::metadata::{is_reserved, Metadata};
+use crate::status::trailers::{decode_grpc_message, encode_grpc_message};
 use crate::status::{Code, Status};
 use crate::timeout::{encode_grpc_timeout, parse_grpc_timeout};
 
@@ -66,9 +69,15 @@ pub fn decode_messages(data: &[u8]) {
         assert!(m.data.len() <= max_len, "a {}-byte message passed limit {max_len}", m.data.len());
         assert!(compression || !m.compressed, "flag 1 accepted without grpc-encoding");
     }
-    // The messages returned are exactly the one-shot decoding of the bytes they span.
+    // The messages returned are exactly the one-shot decoding of the bytes they span, and
+    // encoding them again gives back those bytes.
     let consumed: usize = got.iter().map(|m| 5 + m.data.len()).sum();
     assert_eq!(decode_all(wire.slice(..consumed), max_len).as_ref(), Ok(&got));
+    let mut encoded = bytes::BytesMut::new();
+    for m in &got {
+        encode_raw(&m.data, m.compressed, &mut encoded).expect("a decoded message encodes");
+    }
+    assert_eq!(&encoded[..], &wire[..consumed], "encode(decode(x)) differs from x");
     // What is left is not a whole valid message, and fails as a one-shot decode says.
     let rest = wire.slice(consumed..);
     assert!(!first_message_valid(&rest, max_len, compression), "a whole message was left");
@@ -147,6 +156,9 @@ fn header_map(input: &mut Cursor<'_>, names: &[&'static str]) -> HeaderMap {
 pub fn status_trailers(data: &[u8]) {
     let mut input = Cursor::new(data);
     let headers = header_map(&mut input, &STATUS_NAMES);
+    for raw in headers.get_all("grpc-message") {
+        check_grpc_message(raw.as_bytes());
+    }
     if let Some(status) = Status::from_headers(&headers) {
         let rendered = status.to_headers();
         assert_eq!(Status::from_headers(&rendered).as_ref(), Some(&status), "{rendered:?}");
@@ -167,6 +179,40 @@ pub fn status_trailers(data: &[u8]) {
     add_metadata(&mut input, status.metadata_mut());
     let rendered = status.to_headers();
     assert_eq!(Status::from_headers(&rendered), Some(status), "{rendered:?}");
+}
+
+/// `grpc-message` decoding against a reference written from the spec's rule (`%` and two hex
+/// digits is a byte, any other `%` stays): the result is that byte string with invalid UTF-8
+/// replaced, so every valid UTF-8 run of it arrives intact, and encoding the result then
+/// decoding it gives it back.
+fn check_grpc_message(raw: &[u8]) {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let pair = (raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex));
+        match (raw[i], pair) {
+            (b'%', (Some(high), Some(low))) => {
+                bytes.push(high << 4 | low);
+                i += 3;
+            }
+            (byte, _) => {
+                bytes.push(byte);
+                i += 1;
+            }
+        }
+    }
+    let decoded = decode_grpc_message(raw);
+    assert_eq!(decoded, String::from_utf8_lossy(&bytes), "grpc-message {raw:?}");
+    let mut rest = decoded.as_str();
+    for chunk in bytes.utf8_chunks() {
+        let kept = rest.strip_prefix(chunk.valid());
+        rest = kept.unwrap_or_else(|| panic!("{:?} lost from {raw:?}", chunk.valid()));
+        if !chunk.invalid().is_empty() {
+            rest = rest.strip_prefix('\u{FFFD}').expect("one U+FFFD per invalid sequence");
+        }
+    }
+    assert_eq!(decode_grpc_message(encode_grpc_message(&decoded).as_bytes()), decoded);
 }
 
 /// Keys the metadata targets pick from: text, binary, reserved and invalid ones.
@@ -354,6 +400,29 @@ mod tests {
         let mut data = vec![2, 0, 2, b'1', b'4', 1, 5, b'a', b'%', b'2', b'0', b'b'];
         data.extend_from_slice(&[13, 4, b'o', b'o', b'p', b's', 1, 1, 0x81, 2, 0xab, 0xcd]);
         status_trailers(&data);
+    }
+
+    #[test]
+    fn grpc_message_decoding_keeps_valid_utf8_and_marks_the_rest() {
+        for raw in [
+            &b"plain"[..],
+            b"%e2%98%BA ok",
+            b"100% %zz %4",
+            b"%FF%FE then \xe2\x98",
+            b"\xff\xfe%41",
+            b"%",
+            b"%%%25",
+        ] {
+            check_grpc_message(raw);
+        }
+    }
+
+    #[test]
+    fn decode_messages_reencodes_what_it_accepts() {
+        // Two messages, one compressed, whole: the re-encoding must equal the input.
+        let mut data = vec![0x0d, 0, 0xff];
+        data.extend_from_slice(&[0, 0, 0, 0, 2, 7, 8, 1, 0, 0, 0, 1, 9]);
+        decode_messages(&data);
     }
 
     #[test]

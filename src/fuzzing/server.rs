@@ -99,11 +99,12 @@ pub(crate) fn fuzz_server() -> Server {
         .build_unbound()
 }
 
-/// Waits until `live` reports no call left, or panics after the watchdog.
+/// Waits until `live` reports no call left, or panics after the watchdog. Yields rather than
+/// sleeps: the call tasks are on this runtime and end within a few polls of the client leaving.
 pub(crate) async fn calls_end(live: &ShutdownHandle, what: &str) {
     let waited = tokio::time::timeout(WATCHDOG, async {
         while live.live_calls() > 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
         }
     });
     if waited.await.is_err() {
@@ -121,12 +122,16 @@ pub fn server_conn(script: &Script) {
 
 /// `server_conn`, returning how many HEADERS frames the server sent.
 fn play(script: &Script) -> usize {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime");
-    runtime.block_on(async {
-        let server = fuzz_server();
+    thread_local! {
+        /// Built once: the server's state between inputs is its live-call count, which every
+        /// run waits to see back at zero.
+        static SERVER: Server = fuzz_server();
+    }
+    SERVER.with(|server| super::RUNTIME.with(|runtime| runtime.block_on(run(server, script))))
+}
+
+async fn run(server: &Server, script: &Script) -> usize {
+    {
         let live = server.shutdown_handle();
         let (client, server_io) = tokio::io::duplex(64 * 1024);
         let serving: JoinHandle<()> =
@@ -148,7 +153,7 @@ fn play(script: &Script) -> usize {
         }
         calls_end(&live, "server_conn").await;
         player.headers_seen()
-    })
+    }
 }
 
 #[cfg(test)]

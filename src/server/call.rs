@@ -59,7 +59,7 @@ pub(crate) async fn serve(
         let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
         trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
     }
-    let call = match accept(&parts, &server.router) {
+    let call = match accept(&parts, &server.router, server.config.max_header_list_size) {
         Ok(call) => call,
         Err((http_status, status)) => {
             // Not read: the body is dropped, and h2 resets the stream with NO_ERROR once this
@@ -113,16 +113,19 @@ pub(crate) async fn serve(
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = CatchUnwind(handler.call(raw));
-    Driver {
+    let forced = std::pin::pin!(conn.force.cancelled());
+    let driver = Driver {
         handler,
         responder,
         outbox,
         cancellation,
         deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+        forced: Some(forced),
+        shutdown: &conn.server.shutdown,
         finished: false,
         trace,
-    }
-    .await
+    };
+    driver.await
 }
 
 /// Counts a call in [`ServerShared::live_calls`](super::ServerShared) while its task lives.
@@ -165,7 +168,20 @@ struct Accepted {
 fn accept(
     parts: &http::request::Parts,
     router: &super::service::Router,
+    max_header_list_size: u32,
 ) -> Result<Accepted, (StatusCode, Status)> {
+    // First, as C-core's transport does: metadata over the limit is RESOURCE_EXHAUSTED for this
+    // call (h2 is told a larger limit so that such requests reach us; see the setter).
+    let size = headers::request_header_list_size(parts);
+    if size > max_header_list_size as usize {
+        return Err((
+            StatusCode::OK,
+            Status::resource_exhausted(format!(
+                "request metadata of {size} bytes exceeds the server's limit of \
+                 {max_header_list_size} bytes (server::Builder::max_header_list_size)"
+            )),
+        ));
+    }
     if parts.method != http::Method::POST {
         return Err((
             StatusCode::METHOD_NOT_ALLOWED,
@@ -384,19 +400,25 @@ impl Responder {
     }
 }
 
-/// Polls the handler, the client's resets and the deadline together, in the call's own task.
-struct Driver {
+/// Polls the handler, the client's resets, the deadline and the end of the shutdown grace
+/// period together, in the call's own task.
+struct Driver<'a, 'b> {
     handler: CatchUnwind,
     responder: Responder,
     outbox: Arc<Outbox>,
     cancellation: Cancellation,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Fires when the server's shutdown grace period is over. Polled once, to register this
+    /// task's waker; then `None`, and the shutdown stage is read instead (an atomic load,
+    /// where polling the future takes the token's locks on every wake-up), as `conn.rs` does.
+    forced: Option<Pin<&'a mut tokio_util::sync::WaitForCancellationFuture<'b>>>,
+    shutdown: &'b super::ShutdownSignal,
     /// The response is complete (or reset); the handler may still be running.
     finished: bool,
     trace: Option<CallTrace>,
 }
 
-impl Driver {
+impl Driver<'_, '_> {
     /// Ends the call before the handler did: fires its cancellation, fails its sink with
     /// `status`, and sends `status` if `send` (a reset stream takes nothing more).
     fn end_early(&mut self, status: Status, send: bool) {
@@ -415,7 +437,7 @@ impl Driver {
     }
 }
 
-impl Future for Driver {
+impl Future for Driver<'_, '_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -439,6 +461,15 @@ impl Future for Driver {
             if deadline.as_mut().poll(cx).is_ready() {
                 this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
             }
+        }
+        if let Some(mut forced) = this.forced.take() {
+            // Registered with this task's waker, which stays the same for the task's life.
+            let _ = forced.as_mut().poll(cx);
+        }
+        if !this.finished && this.shutdown.stage() >= super::ShutdownSignal::FORCED {
+            let status = "the server is shutting down: its grace period is over (or \
+                          shutdown_now was called)";
+            this.end_early(Status::cancelled(status), true);
         }
         if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
             if !this.finished {

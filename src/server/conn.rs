@@ -13,6 +13,10 @@ use super::{ConnShared, ServerShared, ShutdownSignal};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
 
+/// How long calls cut off at the end of the grace period have to send their CANCELLED
+/// trailers before the connection is closed under them.
+const FORCE_FLUSH: std::time::Duration = std::time::Duration::from_millis(100);
+
 fn go_away(trace: &Trace, direction: Direction, reason: h2::Reason) {
     trace.connection(Side::Server, direction, Payload::GoAway { reason });
 }
@@ -20,8 +24,9 @@ fn go_away(trace: &Trace, direction: Direction, reason: h2::Reason) {
 /// Serves every stream of one connection until the peer leaves or shutdown completes.
 ///
 /// On `drain`, h2 sends GOAWAY (2^31-1), a PING, then the final GOAWAY, and in-flight calls
-/// go on. When `drain`'s grace period runs out, the connection is closed abruptly: every call
-/// still running sees its stream fail and its cancellation fire. The connection's own limits
+/// go on. When `drain`'s grace period runs out, every call still running ends with CANCELLED
+/// (its cancellation fires), and the connection closes once their trailers are out, or
+/// after `FORCE_FLUSH` at the latest. The connection's own limits
 /// (idle time, age and its grace, see `lifetime.rs`) drain and close it the same way.
 pub(crate) async fn serve_connection<IO>(io: IO, peer: Peer, server: Arc<ServerShared>)
 where
@@ -30,7 +35,12 @@ where
     let config = &server.config;
     // h2 refuses an `:authority` that is not a URI authority; C-core sends the percent-encoded
     // socket path for unix: targets. The filter hands h2 `localhost` instead.
-    let io = AuthorityFilter::new(io, config.max_header_list_size as usize);
+    let io = AuthorityFilter::new(
+        io,
+        config.h2_header_list_size() as usize,
+        config.max_frame_size as usize,
+    );
+    let breakdown = io.breakdown();
     let handshake = config.h2_builder().handshake(io);
     let shutdown = server.shutdown.clone();
     let mut conn = {
@@ -50,7 +60,8 @@ where
             None => return,
         }
     };
-    let shared = Arc::new(ConnShared { server: server.clone(), peer });
+    let force = shutdown.force.child_token();
+    let shared = Arc::new(ConnShared { server: server.clone(), peer, force });
     let calls = Arc::new(Calls::default());
     let mut lifetime = Lifetime::new(config.limits);
     let trace = &server.config.trace;
@@ -62,6 +73,8 @@ where
     let mut registered = false;
     let mut draining = false;
     let mut forcing = false;
+    let mut broken = false;
+    let mut flush_deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| loop {
         if !registered {
             registered = true;
@@ -73,10 +86,25 @@ where
             conn.graceful_shutdown();
             go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
         }
-        if !forcing && stage >= ShutdownSignal::FORCED {
-            forcing = true;
-            conn.abrupt_shutdown(h2::Reason::NO_ERROR);
-            go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+        if stage >= ShutdownSignal::FORCED && !forcing {
+            // The calls end themselves with CANCELLED (their trailers go out, and h2 closes
+            // the drained connection once its streams are done); a peer that does not let
+            // them go out gets the connection closed after FORCE_FLUSH.
+            let flush =
+                flush_deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(FORCE_FLUSH)));
+            if flush.as_mut().poll(cx).is_ready() {
+                forcing = true;
+                conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                go_away(trace, Direction::Send, h2::Reason::NO_ERROR);
+            }
+        }
+        if !broken {
+            if let Some(reason) = breakdown.reason() {
+                // The :authority filter can no longer follow the client's header blocks.
+                broken = true;
+                conn.abrupt_shutdown(reason);
+                go_away(trace, Direction::Send, reason);
+            }
         }
         while let Some(verdict) = lifetime.poll(cx, &calls) {
             match verdict {

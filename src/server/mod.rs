@@ -17,13 +17,14 @@
 //! # Ok(()) }
 //! ```
 
-mod authority;
+pub(crate) mod authority;
 mod broadcast;
 mod call;
 mod conn;
 mod context;
 mod intercept;
 mod lifetime;
+mod listener;
 mod service;
 mod stream;
 
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::broadcast::{Broadcast, Event, SlowSubscriber, Subscription};
 pub use self::context::CallContext;
+pub use self::listener::Listener;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
 
@@ -52,7 +54,7 @@ use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
 use crate::trace::Trace;
-use crate::transport::{Listener, Peer, Target};
+use crate::transport::{self, Peer, Target};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
 #[derive(Clone, Debug)]
@@ -60,14 +62,15 @@ pub(crate) struct ServerConfig {
     pub(crate) max_recv_message_len: usize,
     pub(crate) max_send_message_len: usize,
     max_concurrent_streams: u32,
-    max_header_list_size: u32,
+    pub(crate) max_header_list_size: u32,
     initial_stream_window_size: u32,
     initial_connection_window_size: u32,
-    max_frame_size: u32,
+    pub(crate) max_frame_size: u32,
     max_send_buffer_size: usize,
     pub(crate) handshake_timeout: Duration,
     shutdown_grace: Duration,
     socket_mode: Option<u32>,
+    socket_group: Option<u32>,
     pub(crate) send_compression: Encoding,
     limits: lifetime::Limits,
     pub(crate) trace: Trace,
@@ -90,6 +93,7 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
+            socket_group: None,
             send_compression: Encoding::Identity,
             limits: lifetime::Limits::default(),
             trace: Trace::off(),
@@ -100,11 +104,26 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// What `h2` is told for SETTINGS_MAX_HEADER_LIST_SIZE: 8 times `max_header_list_size`, so
+    /// that a request over our limit still reaches us and ends RESOURCE_EXHAUSTED, where `h2`
+    /// would answer HTTP 431 (which clients show as UNKNOWN). See the setter's docs.
+    pub(crate) fn h2_header_list_size(&self) -> u32 {
+        self.max_header_list_size.saturating_mul(8)
+    }
+
     pub(crate) fn h2_builder(&self) -> h2::server::Builder {
         let mut builder = h2::server::Builder::new();
+        // h2 counts the streams it resets itself (REFUSED_STREAM past max_concurrent_streams,
+        // malformed requests) over a connection's life and ends the connection with
+        // GOAWAY(ENHANCE_YOUR_CALM "too_many_internal_resets") at this cap, its defence against
+        // peers that make a server reset streams while their work goes on ("MadeYouReset").
+        // h2's own cap is 1,024, so a client that opened 5,000 streams at once lost the 1,024
+        // it had been admitted. 64 per admitted stream keeps the defence and the admitted calls.
+        let resets = (self.max_concurrent_streams as usize).saturating_mul(64).max(1024);
         builder
             .max_concurrent_streams(self.max_concurrent_streams)
-            .max_header_list_size(self.max_header_list_size)
+            .max_header_list_size(self.h2_header_list_size())
+            .max_local_error_reset_streams(Some(resets))
             .initial_window_size(self.initial_stream_window_size)
             .initial_connection_window_size(self.initial_connection_window_size)
             .max_frame_size(self.max_frame_size)
@@ -159,6 +178,9 @@ pub(crate) struct ServerShared {
 pub(crate) struct ConnShared {
     pub(crate) server: Arc<ServerShared>,
     pub(crate) peer: Peer,
+    /// The server's `force`, as a child per connection: each call waits on it (to end with
+    /// CANCELLED when the grace period is over) without contending with other connections.
+    pub(crate) force: CancellationToken,
 }
 
 /// Builds a [`Server`]: services, limits, then a listener.
@@ -227,12 +249,38 @@ impl Builder {
     setter! {
         /// SETTINGS_MAX_CONCURRENT_STREAMS: calls one connection may have open at once.
         /// Default 1024; clients queue calls beyond it.
+        ///
+        /// A client that opens more at once has the excess streams refused with
+        /// RST_STREAM(REFUSED_STREAM), which gRPC clients retry; the calls already admitted go
+        /// on. `h2` counts the streams it resets on its own over a connection's life and ends
+        /// the connection (GOAWAY ENHANCE_YOUR_CALM) past a cap, which h2grpc sets to 64 times
+        /// this limit (65,536 by default). Bursts of HEADERS followed by the client's own
+        /// RST_STREAM ("rapid reset") are a separate `h2` limit and still end the connection.
         max_concurrent_streams: u32
     }
     setter! {
-        /// SETTINGS_MAX_HEADER_LIST_SIZE: the largest request header block, counted as HTTP/2
-        /// does (name + value + 32 per entry). Default 16 KiB; larger blocks are refused with
-        /// HTTP 431.
+        /// The largest request header list (metadata and pseudo-headers), counted as HTTP/2
+        /// does: name + value + 32 per entry. Default 16 KiB, as C-core's hard limit.
+        ///
+        /// A request over it ends that call alone with RESOURCE_EXHAUSTED, naming the limit;
+        /// the connection and its other calls go on. Past that, `h2` decides, so the wire has
+        /// three bands (`n` is this limit; h2grpc advertises `8n` in
+        /// SETTINGS_MAX_HEADER_LIST_SIZE so that `h2` lets the first band through):
+        ///
+        /// | header list | outcome |
+        /// |---|---|
+        /// | up to `n` | the call runs |
+        /// | over `n`, up to `8n` (128 KiB) | RESOURCE_EXHAUSTED for that call |
+        /// | over `8n`, under `32n` (512 KiB) | `h2` answers HTTP 431 for that call (clients show UNKNOWN or INTERNAL) |
+        /// | `32n` or more | `h2` ends the connection: GOAWAY(ENHANCE_YOUR_CALM, "header_list_way_too_large"); calls in flight on it fail UNAVAILABLE and the client reconnects |
+        ///
+        /// The last band is `h2`'s defence against header blocks built to exhaust memory, four
+        /// times the advertised size; it cannot be configured apart from the advertised size.
+        /// `h2` also ends a connection whose header block comes in more than
+        /// `max(5, 1.25 * 8n / max_frame_size)` CONTINUATION frames ("too_many_continuations"):
+        /// with the default 256 KiB frames, a client that cuts its headers into 16 KiB frames
+        /// meets that at 96 KiB. Python (`grpcio`, 8 KiB to 1 MiB) and Node (`grpc-js`) keep
+        /// their channel through all of it (`tests/metadata_peers.rs`).
         max_header_list_size: u32
     }
     setter! {
@@ -350,9 +398,44 @@ impl Builder {
     }
 
     /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
-    /// so that only the owner may connect. Default: left to the umask.
+    /// so that only the owner may connect. It is set before the socket appears at its path and
+    /// before it accepts a connection, so the socket is never reachable with the umask's wider
+    /// mode. Default: left to the umask.
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("admin.sock");
+    /// let server = h2grpc::Server::builder().socket_mode(0o600).bind_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
         self.config.socket_mode = Some(mode);
+        self
+    }
+
+    /// Group (a gid) of the Unix socket created by [`bind_unix`](Self::bind_unix), set like
+    /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
+    /// members of that group may connect. The process must be in the group (or root).
+    /// Default: the process's group.
+    ///
+    /// ```
+    /// use std::os::unix::fs::MetadataExt;
+    /// let dir = tempfile::tempdir()?;
+    /// let gid = std::fs::metadata(dir.path())?.gid(); // a group this process is in
+    /// let path = dir.path().join("shared.sock");
+    /// let server = h2grpc::Server::builder()
+    ///     .socket_mode(0o660)
+    ///     .socket_group(gid)
+    ///     .bind_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.gid(), gid);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn socket_group(&mut self, gid: u32) -> &mut Self {
+        self.config.socket_group = Some(gid);
         self
     }
 
@@ -440,7 +523,7 @@ impl Builder {
         self
     }
 
-    fn build(&mut self, listener: Option<Listener>) -> Server {
+    fn build(&mut self, listener: Option<transport::Listener>) -> Server {
         #[cfg(feature = "reflection")]
         if let Some(sets) = self.reflection.take() {
             let served: Vec<String> = self.router.service_names().map(str::to_owned).collect();
@@ -470,8 +553,9 @@ impl Builder {
     /// [`serve`]: Server::serve
     pub fn bind_unix(&mut self, path: impl AsRef<Path>) -> Result<Server, Error> {
         let path = path.as_ref();
-        let listener = crate::transport::unix::bind_unix(path, self.config.socket_mode)?;
-        Ok(self.build(Some(Listener::Unix { listener, path: Some(path.to_path_buf()) })))
+        let (mode, group) = (self.config.socket_mode, self.config.socket_group);
+        let listener = crate::transport::unix::bind_unix_as(path, mode, group)?;
+        Ok(self.build(Some(transport::Listener::Unix { listener, path: Some(path.to_path_buf()) })))
     }
 
     /// Binds a Linux abstract Unix socket (`unix-abstract:name` for clients): no file, no
@@ -479,14 +563,14 @@ impl Builder {
     #[cfg(target_os = "linux")]
     pub fn bind_unix_abstract(&mut self, name: &str) -> Result<Server, Error> {
         let listener = crate::transport::unix::bind_unix_abstract(name)?;
-        Ok(self.build(Some(Listener::Unix { listener, path: None })))
+        Ok(self.build(Some(transport::Listener::Unix { listener, path: None })))
     }
 
     /// Binds a TCP listener (cleartext HTTP/2 with prior knowledge). Use port 0 for any free
     /// port and read it back with [`Server::local_target`].
     pub fn bind_tcp(&mut self, addr: impl std::net::ToSocketAddrs) -> Result<Server, Error> {
         let listener = crate::transport::tcp::bind_tcp(addr)?;
-        Ok(self.build(Some(Listener::Tcp(listener))))
+        Ok(self.build(Some(transport::Listener::Tcp(listener))))
     }
 
     /// A server with no listener, for [`Server::serve_connection`] on streams you accept
@@ -499,7 +583,7 @@ impl Builder {
 /// A gRPC server: services, limits and (usually) a bound listener.
 pub struct Server {
     shared: Arc<ServerShared>,
-    listener: Option<Listener>,
+    listener: Option<transport::Listener>,
 }
 
 impl std::fmt::Debug for Server {
@@ -510,9 +594,10 @@ impl std::fmt::Debug for Server {
 
 /// Starts and observes graceful shutdown of a [`Server`]. Cheap to clone.
 ///
-/// `shutdown()` stops accepting connections, removes the socket file, sends GOAWAY on every
-/// connection and lets in-flight calls finish for the grace period; then it cancels what is
-/// left (handlers see their cancellation fire). [`Server::serve`] returns when all is done.
+/// `shutdown()` stops accepting connections, removes the socket file (only one the server
+/// bound itself), sends GOAWAY on every connection and lets in-flight calls finish for the
+/// grace period; then it cancels what is left (handlers see their cancellation fire, clients
+/// get CANCELLED). [`Server::serve`] returns when all is done.
 #[derive(Clone, Debug)]
 pub struct ShutdownHandle {
     signal: ShutdownSignal,
@@ -547,7 +632,7 @@ impl Server {
     /// What a client passes to [`Channel::connect`](crate::client::Channel::connect) to reach
     /// this server, or `None` for an unbound server.
     pub fn local_target(&self) -> Option<Target> {
-        self.listener.as_ref().map(Listener::local_target)
+        self.listener.as_ref().map(transport::Listener::local_target)
     }
 
     /// A handle to shut the server down from elsewhere.
@@ -603,10 +688,12 @@ impl Server {
                 }
             }
         }
-        drop(listener);
+        // The file first, while the listener still holds the path: a server started meanwhile
+        // finds it live and refuses, instead of binding a file this one would then remove.
         if let Some(path) = socket_path {
             crate::transport::unix::remove_socket_file(&path);
         }
+        drop(listener);
         let grace = tokio::time::sleep(self.shared.config.shutdown_grace);
         let mut grace = pin!(grace);
         let mut forced = pin!(shutdown.force.cancelled());

@@ -13,12 +13,13 @@
 //! ASP.NET Core deletes whatever socket file is there before listening; we probe it first, so a
 //! second server started by mistake fails instead of silently stealing the first one's path.
 
-use std::fs::{self, FileType, Permissions};
+use std::fs::{self, FileType};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
+use super::unix_mode::Step;
 use crate::{Error, ErrorKind};
 
 /// Size of `sockaddr_un.sun_path`; std needs one byte of it for the terminating NUL.
@@ -29,11 +30,20 @@ const SUN_PATH_LEN: usize = 104;
 
 /// Binds a Unix socket listener at `path`, replacing a stale socket file but nothing else.
 ///
-/// `mode` (e.g. `0o600`) is applied to the socket file right after binding; until then it has
-/// the umask's permissions, so a socket that must never be reachable by others belongs in a
-/// directory of mode `0o700`. The listener is non-blocking, ready for `tokio` to adopt.
+/// `mode` (e.g. `0o600`) and `group` are set before the socket appears at `path` and before it
+/// accepts connections (see [`unix_mode`](super::unix_mode)): it is never reachable with the
+/// umask's wider mode. The listener is non-blocking, ready for `tokio` to adopt.
 #[allow(dead_code)] // used by server
 pub(crate) fn bind_unix(path: &Path, mode: Option<u32>) -> Result<UnixListener, Error> {
+    bind_unix_as(path, mode, None)
+}
+
+/// [`bind_unix`] with the socket file's group too.
+pub(crate) fn bind_unix_as(
+    path: &Path,
+    mode: Option<u32>,
+    group: Option<u32>,
+) -> Result<UnixListener, Error> {
     let shown = path.display();
     let len = path.as_os_str().len();
     if len == 0 {
@@ -51,17 +61,33 @@ pub(crate) fn bind_unix(path: &Path, mode: Option<u32>) -> Result<UnixListener, 
         ));
     }
     clear_stale_socket(path)?;
-    let listener = UnixListener::bind(path).map_err(|e| bind_error(path, e))?;
-    let ready = || -> Result<(), Error> {
-        if let Some(mode) = mode {
-            fs::set_permissions(path, Permissions::from_mode(mode)).map_err(|e| {
-                Error::with_source(
+    let listener = if mode.is_none() && group.is_none() {
+        UnixListener::bind(path).map_err(|e| bind_error(path, e))?
+    } else {
+        super::unix_mode::bind_with_mode(path, mode, group, SUN_PATH_LEN).map_err(|(step, e)| {
+            match step {
+                Step::Chmod => Error::with_source(
                     ErrorKind::Bind,
-                    format!("cannot set mode {mode:#o} on {shown}: check the mode"),
+                    format!("cannot set mode {:#o} on {shown}: check the mode", mode.unwrap_or(0)),
                     e,
-                )
-            })?;
-        }
+                ),
+                Step::Chown => Error::with_source(
+                    ErrorKind::Bind,
+                    format!(
+                        "cannot set group {} on {shown}: a process may only choose a group it \
+                         is in (or run as root)",
+                        group.unwrap_or(0)
+                    ),
+                    e,
+                ),
+                Step::Link if e.kind() == io::ErrorKind::AlreadyExists => {
+                    bind_error(path, io::Error::new(io::ErrorKind::AddrInUse, e))
+                }
+                _ => bind_error(path, e),
+            }
+        })?
+    };
+    let ready = || -> Result<(), Error> {
         listener.set_nonblocking(true).map_err(|e| {
             Error::with_source(ErrorKind::Bind, format!("cannot make {shown} non-blocking"), e)
         })
@@ -236,6 +262,7 @@ fn bind_error(path: &Path, e: io::Error) -> Error {
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
 
     fn assert_refused(result: Result<UnixListener, Error>, needle: &str) {
         let err = result.expect_err("bind must be refused");

@@ -398,6 +398,62 @@ fn client_conn() -> Vec<(&'static str, Script)> {
     ]
 }
 
+/// One request of an `authority_rewriter` input (see `fuzz/src/rewriter_case.rs`): authority
+/// and path choices, a table-size byte, (name, value) choices, then how many frames.
+fn rw(authority: u8, path: u8, table: u8, fields: &[(u8, u8)], frames: u8) -> Vec<u8> {
+    let mut bytes = vec![authority, path, table, fields.len() as u8];
+    for (name, value) in fields {
+        bytes.extend([name, value]);
+    }
+    bytes.push(frames);
+    bytes
+}
+
+/// `authority_rewriter` seeds: authority 0 is C-core's percent-encoded socket path, 1
+/// `localhost`; value 241 is 16 KiB (over the 16 KiB limit with its overhead), 255 128 KiB.
+fn authority_rewriter() -> Vec<(&'static str, Vec<u8>)> {
+    let plain = rw(0, 0, 0, &[(2, 4)], 0);
+    vec![
+        ("ccore-repeated", [vec![3], rw(0, 0, 0, &[(0, 2), (2, 4)], 0).repeat(3)].concat()),
+        (
+            "ccore-oversized-then-plain",
+            [vec![3], plain.clone(), rw(0, 0, 0, &[(0, 241)], 0), plain.repeat(2)].concat(),
+        ),
+        (
+            "ccore-oversized-one-byte-reads",
+            [vec![0], plain.clone(), rw(0, 0, 0, &[(0, 242)], 2), plain.clone()].concat(),
+        ),
+        (
+            "ccore-block-over-four-times-the-limit",
+            [vec![4], plain.clone(), rw(0, 0, 0, &[(0, 255), (1, 255)], 0), plain.clone()].concat(),
+        ),
+        (
+            "valid-then-refused",
+            [
+                vec![3],
+                rw(1, 1, 0, &[(0, 1)], 0),
+                rw(0, 1, 0, &[(0, 1)], 0),
+                rw(2, 2, 0, &[(1, 3)], 0),
+            ]
+            .concat(),
+        ),
+        (
+            "table-size-updates",
+            [
+                vec![2],
+                rw(0, 0, 0x80 | 64, &[(0, 2), (1, 3)], 2),
+                rw(0, 0, 0x80 | 1, &[(0, 2)], 1),
+                rw(0, 2, 0x80 | 127, &[(5, 7), (5, 6)], 2),
+            ]
+            .concat(),
+        ),
+        (
+            "odd-authorities",
+            [vec![1], rw(3, 0, 0, &[], 0), rw(4, 1, 0, &[(4, 5)], 1), rw(3, 0, 0, &[], 0)].concat(),
+        ),
+    ]
+}
+
 pub(crate) fn hand_made() -> Vec<Seed> {
     let mut seeds: Vec<Seed> = Vec::new();
     let mut add = |target, name: &str, bytes: Vec<u8>| seeds.push((target, name.to_owned(), bytes));
@@ -499,6 +555,9 @@ pub(crate) fn hand_made() -> Vec<Seed> {
     }
     for (name, script) in client_conn() {
         add("client_conn", name, script.to_bytes());
+    }
+    for (name, bytes) in authority_rewriter() {
+        add("authority_rewriter", name, bytes);
     }
     seeds
 }

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod frames;
 mod harness;
+mod header_limits;
 mod health;
 mod hostile;
 mod intercept;

@@ -130,6 +130,21 @@ async fn expect_unavailable<F: Future<Output = Result<T, Status>>, T: std::fmt::
     }
 }
 
+/// A call the server stopped waiting for (grace period over, or `shutdown_now`) ends with
+/// CANCELLED and says why, whether or not its handler heeds its cancellation.
+async fn expect_cancelled<F: Future<Output = Result<T, Status>>, T: std::fmt::Debug>(
+    what: &str,
+    call: F,
+) {
+    match within(PATIENCE, what, call).await {
+        Err(status) => {
+            assert_eq!(status.code(), Code::Cancelled, "{what}: {status:?}");
+            assert!(status.message().contains("shutting down"), "{what}: {status:?}");
+        }
+        Ok(reply) => panic!("{what}: expected CANCELLED, got {reply:?}"),
+    }
+}
+
 #[tokio::test]
 async fn graceful_shutdown_lets_an_in_flight_stream_finish_and_refuses_new_connections() {
     for transport in TRANSPORTS {
@@ -211,7 +226,7 @@ async fn grace_period_expiry_cancels_the_remaining_handlers_and_serve_returns() 
             "{transport:?}: serve() returned after {returned:?}"
         );
         for (name, stream) in [("paced", &mut paced), ("stubborn", &mut stubborn)] {
-            expect_unavailable(
+            expect_cancelled(
                 &format!("{transport:?}: the {name} stream cut off"),
                 stream.message(),
             )
@@ -247,8 +262,7 @@ async fn shutdown_now_cancels_in_flight_calls_at_once_even_during_a_graceful_shu
             assert!(send.is_err(), "{transport:?} {what}: the sink accepted a message");
             let returned = server.returned().await - start;
             assert!(returned < PROMPT, "{transport:?} {what}: serve() returned after {returned:?}");
-            expect_unavailable(&format!("{transport:?} {what}: the stream"), stream.message())
-                .await;
+            expect_cancelled(&format!("{transport:?} {what}: the stream"), stream.message()).await;
         }
     }
 }

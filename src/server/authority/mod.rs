@@ -51,21 +51,32 @@
 //! ```
 //!
 //! Frames pass this way whatever their length, up to the 2^24-1 bytes HTTP/2 allows, so the
-//! server may advertise any SETTINGS_MAX_FRAME_SIZE. Header frames are collected whole, up to
-//! the server's SETTINGS_MAX_HEADER_LIST_SIZE (at least 16 KiB); re-encoded blocks are cut
-//! into frames of 16 KiB, which every peer accepts.
+//! server may advertise any SETTINGS_MAX_FRAME_SIZE. Header blocks are collected whole, up to
+//! four times the SETTINGS_MAX_HEADER_LIST_SIZE that `h2` is given (`h2`'s own abuse limit:
+//! it ends a connection whose decoded block reaches that); re-encoded blocks are cut into
+//! frames of the server's SETTINGS_MAX_FRAME_SIZE, as few as `h2` counts CONTINUATIONs. A re-encoded block keeps every field up to the
+//! first that takes it past `h2`'s limit, so `h2` refuses an oversized request exactly as it
+//! would have refused the original.
 //!
 //! Anything this filter cannot follow (a malformed header block, a CONTINUATION out of place, a
-//! header frame or block over that limit) switches it to Passthrough, so `h2` reports the error
-//! itself. Before any rewrite that is exactly what `h2` alone would do; after one, `h2`'s table no longer
-//! matches the client's, so such a connection ends with a COMPRESSION_ERROR instead (a client
-//! that sent a bad `:authority` and then a broken or oversized header block).
+//! block over the collection limit):
+//!
+//! - while Watching, switches it to Passthrough, so `h2` reports the error itself, exactly as
+//!   it would alone: nothing was rewritten, `h2`'s table is the client's;
+//! - while Rewriting, ends the connection: `h2`'s table is not the client's, so the original
+//!   bytes cannot be handed over. The filter reads nothing more and raises its [`Breakdown`],
+//!   on which the connection sends GOAWAY (PROTOCOL_ERROR for frames out of place,
+//!   COMPRESSION_ERROR for a block it cannot decode, ENHANCE_YOUR_CALM for one too large,
+//!   the reasons `h2` would give) and closes, so the client reconnects. Handing `h2` the
+//!   original bytes instead left a C-core client's connection open, refusing every later
+//!   call, since their `:authority` was no longer rewritten (issue 14).
 
 mod hpack;
 mod huffman;
 
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, BufMut, BytesMut};
@@ -80,7 +91,7 @@ const END_STREAM: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
 const PADDED: u8 = 0x8;
 const PRIORITY: u8 = 0x20;
-/// The smallest SETTINGS_MAX_FRAME_SIZE there is: re-encoded frames always fit.
+/// The smallest SETTINGS_MAX_FRAME_SIZE there is.
 const MAX_FRAME: usize = 16_384;
 /// HTTP/2's initial SETTINGS_HEADER_TABLE_SIZE, which `h2`'s server keeps.
 const HEADER_TABLE_SIZE: usize = 4096;
@@ -110,6 +121,19 @@ struct PendingBlock {
     fragment: BytesMut,
 }
 
+/// Raised when the filter stops in the middle of a rewritten connection: the reason the
+/// connection must end with. Shared between the filter, inside `h2`, and the connection loop,
+/// which checks it on each wake-up (one atomic load).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Breakdown(Arc<OnceLock<h2::Reason>>);
+
+impl Breakdown {
+    /// The reason, once raised.
+    pub(crate) fn reason(&self) -> Option<h2::Reason> {
+        self.0.get().copied()
+    }
+}
+
 /// Wraps a server connection's byte stream; see the module docs.
 #[derive(Debug)]
 pub(crate) struct AuthorityFilter<IO> {
@@ -125,14 +149,23 @@ pub(crate) struct AuthorityFilter<IO> {
     copy_left: usize,
     block: Option<PendingBlock>,
     decoder: hpack::Decoder,
-    /// The largest header block (encoded, and decoded as HTTP/2 counts it) this filter handles.
+    /// `h2`'s SETTINGS_MAX_HEADER_LIST_SIZE: decoded fields past it are not re-encoded.
     limit: usize,
+    /// The largest header block (encoded) this filter collects: `h2`'s abuse limit.
+    cap: usize,
+    /// The server's SETTINGS_MAX_FRAME_SIZE, which re-encoded frames fill: `h2` allows a block
+    /// only so many CONTINUATION frames, counted from its header list and frame sizes.
+    max_frame: usize,
     eof: bool,
+    breakdown: Breakdown,
+    /// Whether the task was woken once since the breakdown, for the loop to act on it.
+    woken: bool,
 }
 
 impl<IO> AuthorityFilter<IO> {
-    /// `limit` is the server's SETTINGS_MAX_HEADER_LIST_SIZE: larger blocks are `h2`'s to refuse.
-    pub(crate) fn new(io: IO, limit: usize) -> AuthorityFilter<IO> {
+    /// `limit` is the SETTINGS_MAX_HEADER_LIST_SIZE given to `h2`: larger blocks are `h2`'s to
+    /// refuse; `max_frame` its SETTINGS_MAX_FRAME_SIZE.
+    pub(crate) fn new(io: IO, limit: usize, max_frame: usize) -> AuthorityFilter<IO> {
         AuthorityFilter {
             io,
             raw: BytesMut::new(),
@@ -141,9 +174,18 @@ impl<IO> AuthorityFilter<IO> {
             copy_left: PREFACE_LEN,
             block: None,
             decoder: hpack::Decoder::new(HEADER_TABLE_SIZE),
-            limit: limit.max(MAX_FRAME),
+            limit,
+            cap: limit.saturating_mul(4).max(MAX_FRAME),
+            max_frame: max_frame.max(MAX_FRAME),
             eof: false,
+            breakdown: Breakdown::default(),
+            woken: false,
         }
+    }
+
+    /// The connection's [`Breakdown`], for its loop to watch.
+    pub(crate) fn breakdown(&self) -> Breakdown {
+        self.breakdown.clone()
     }
 
     /// How many of `read`, bytes just read into `h2`'s buffer with nothing before them in `raw`
@@ -185,7 +227,7 @@ impl<IO> AuthorityFilter<IO> {
             if kind != HEADERS && kind != CONTINUATION {
                 if self.block.is_some() {
                     // Only CONTINUATION may follow a HEADERS without END_HEADERS.
-                    return self.give_up();
+                    return self.cannot_follow(h2::Reason::PROTOCOL_ERROR);
                 }
                 self.out.put_slice(&self.raw[..FRAME_HEADER_LEN]);
                 self.raw.advance(FRAME_HEADER_LEN);
@@ -193,8 +235,8 @@ impl<IO> AuthorityFilter<IO> {
                 self.copy_left = len;
                 continue;
             }
-            if len > self.limit {
-                return self.give_up();
+            if len > self.cap {
+                return self.cannot_follow(h2::Reason::ENHANCE_YOUR_CALM);
             }
             if self.raw.len() < FRAME_HEADER_LEN + len {
                 self.raw.reserve(FRAME_HEADER_LEN + len - self.raw.len());
@@ -205,10 +247,10 @@ impl<IO> AuthorityFilter<IO> {
             let fragment = match (kind, &self.block) {
                 (HEADERS, None) => match headers_fragment(payload, flags) {
                     Some(fragment) => fragment,
-                    None => return self.give_up_with(frame),
+                    None => return self.cannot_follow_with(frame, h2::Reason::PROTOCOL_ERROR),
                 },
                 (CONTINUATION, Some(block)) if block.stream_id == stream_id => payload,
-                _ => return self.give_up_with(frame),
+                _ => return self.cannot_follow_with(frame, h2::Reason::PROTOCOL_ERROR),
             };
             let block = self.block.get_or_insert_with(|| PendingBlock {
                 stream_id,
@@ -222,8 +264,8 @@ impl<IO> AuthorityFilter<IO> {
             } else {
                 block.frames.put_slice(&frame);
             }
-            if block.fragment.len() > self.limit {
-                return self.give_up();
+            if block.fragment.len() > self.cap {
+                return self.cannot_follow(h2::Reason::ENHANCE_YOUR_CALM);
             }
             if flags & END_HEADERS != 0 {
                 if let Some(block) = self.block.take() {
@@ -238,7 +280,7 @@ impl<IO> AuthorityFilter<IO> {
     fn finish(&mut self, block: PendingBlock) {
         let Ok(decoded) = self.decoder.decode(&block.fragment, self.limit) else {
             self.block = Some(block);
-            return self.give_up();
+            return self.cannot_follow(h2::Reason::COMPRESSION_ERROR);
         };
         let refused = |f: &hpack::Field| {
             f.name == ":authority" && http::uri::Authority::try_from(&f.value[..]).is_err()
@@ -261,7 +303,32 @@ impl<IO> AuthorityFilter<IO> {
         let fields: Vec<_> = fields.collect();
         let mut encoded = BytesMut::new();
         hpack::encode(&fields, &mut encoded);
-        write_header_frames(block.stream_id, block.end_stream, encoded, &mut self.out);
+        let (id, end_stream) = (block.stream_id, block.end_stream);
+        write_header_frames(id, end_stream, encoded, self.max_frame, &mut self.out);
+    }
+
+    /// A block this filter cannot follow: Passthrough while Watching, the end of the connection
+    /// while Rewriting (see the module docs).
+    fn cannot_follow(&mut self, reason: h2::Reason) {
+        match self.mode {
+            Mode::Rewriting => self.break_down(reason),
+            _ => self.give_up(),
+        }
+    }
+
+    fn cannot_follow_with(&mut self, frame: BytesMut, reason: h2::Reason) {
+        match self.mode {
+            Mode::Rewriting => self.break_down(reason),
+            _ => self.give_up_with(frame),
+        }
+    }
+
+    /// Ends a rewritten connection: nothing more reaches `h2`, and the loop sends GOAWAY.
+    fn break_down(&mut self, reason: h2::Reason) {
+        let _ = self.breakdown.0.set(reason);
+        self.block = None;
+        self.raw = BytesMut::new();
+        self.copy_left = 0;
     }
 
     /// Stops filtering: forwards the collected block and everything after it as received.
@@ -331,11 +398,17 @@ fn headers_fragment(payload: &[u8], flags: u8) -> Option<&[u8]> {
     fragment.get(..fragment.len().checked_sub(pad)?)
 }
 
-/// One HEADERS frame and as many CONTINUATION frames as `block` needs.
-fn write_header_frames(stream_id: u32, end_stream: bool, mut block: BytesMut, dst: &mut BytesMut) {
+/// One HEADERS frame and as many CONTINUATION frames of up to `max_frame` bytes as `block` needs.
+fn write_header_frames(
+    stream_id: u32,
+    end_stream: bool,
+    mut block: BytesMut,
+    max_frame: usize,
+    dst: &mut BytesMut,
+) {
     let mut kind = HEADERS;
     loop {
-        let chunk = block.split_to(block.len().min(MAX_FRAME));
+        let chunk = block.split_to(block.len().min(max_frame));
         let last = block.is_empty();
         let mut flags = if last { END_HEADERS } else { 0 };
         if kind == HEADERS && end_stream {
@@ -367,6 +440,15 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AuthorityFilter<IO> {
             this.hand_out(buf);
             if buf.filled().len() > start || buf.remaining() == 0 {
                 return Poll::Ready(Ok(()));
+            }
+            if this.breakdown.reason().is_some() {
+                // Once woken, the connection loop sends GOAWAY and h2 reads no more; should it
+                // read again all the same, it finds the end of the stream.
+                if std::mem::replace(&mut this.woken, true) {
+                    return Poll::Ready(Ok(()));
+                }
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
             if this.mode == Mode::Passthrough {
                 return Pin::new(&mut this.io).poll_read(cx, buf);

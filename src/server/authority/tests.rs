@@ -59,7 +59,7 @@ async fn authorities_seen(
     client.write_all(&client_bytes).await.unwrap();
     let server = tokio::spawn(async move {
         let io: Box<dyn Io> = if filtered {
-            Box::new(AuthorityFilter::new(server, 16 * 1024))
+            Box::new(AuthorityFilter::new(server, 16 * 1024, MAX_FRAME))
         } else {
             Box::new(server)
         };
@@ -147,7 +147,7 @@ async fn valid_authorities_pass_through_byte_for_byte() {
     drop(client);
     let mut filtered = Vec::new();
     tokio::io::AsyncReadExt::read_to_end(
-        &mut AuthorityFilter::new(server, 16 * 1024),
+        &mut AuthorityFilter::new(server, 16 * 1024, MAX_FRAME),
         &mut filtered,
     )
     .await
@@ -166,7 +166,7 @@ async fn a_malformed_block_is_left_for_h2_to_refuse() {
     drop(client);
     let mut filtered = Vec::new();
     tokio::io::AsyncReadExt::read_to_end(
-        &mut AuthorityFilter::new(server, 16 * 1024),
+        &mut AuthorityFilter::new(server, 16 * 1024, MAX_FRAME),
         &mut filtered,
     )
     .await
@@ -186,7 +186,8 @@ fn headers_fragment_strips_padding_and_priority() {
 #[test]
 fn write_header_frames_splits_into_continuations() {
     let mut out = BytesMut::new();
-    write_header_frames(7, true, BytesMut::from(&vec![1u8; MAX_FRAME + 5][..]), &mut out);
+    let block = BytesMut::from(&vec![1u8; MAX_FRAME + 5][..]);
+    write_header_frames(7, true, block, MAX_FRAME, &mut out);
     assert_eq!(&out[..9], &[0x00, 0x40, 0x00, HEADERS, END_STREAM, 0, 0, 0, 7]);
     let second = &out[9 + MAX_FRAME..];
     assert_eq!(&second[..9], &[0, 0, 5, CONTINUATION, END_HEADERS, 0, 0, 0, 7]);
@@ -247,7 +248,8 @@ async fn filter_all(
     chunks: &[usize],
     reads: &[usize],
 ) -> (Vec<u8>, AuthorityFilter<Chunked>) {
-    let mut filter = AuthorityFilter::new(Chunked::new(input.to_vec(), chunks, true), 64 * 1024);
+    let mut filter =
+        AuthorityFilter::new(Chunked::new(input.to_vec(), chunks, true), 64 * 1024, MAX_FRAME);
     let mut output = Vec::new();
     for i in 0.. {
         let mut buf = vec![0; reads[i.min(reads.len() - 1)]];
@@ -434,4 +436,69 @@ async fn frames_larger_than_16_kib_pass_intact_in_every_mode() {
             }
         }
     }
+}
+
+/// A C-core connection (rewritten from its first block), then `second` as the next block, then
+/// a block that refers to the first one's table entries. The filter's `limit` is 64 KiB.
+async fn after_a_rewrite(second: &[u8]) -> (Vec<u8>, AuthorityFilter<Chunked>) {
+    let first = request_fields("%2Ftmp%2Fs.sock");
+    let mut input = PREFACE.to_vec();
+    input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 1, &indexed_literals(&first)));
+    input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 3, second));
+    let refs: Vec<u8> = (62..=67).rev().map(|i| 0x80 | i).collect();
+    input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 5, &refs));
+    filter_all(&input, &[usize::MAX], &[1 << 20]).await
+}
+
+fn big_field_block(len: usize) -> Vec<u8> {
+    let refs: Vec<u8> = (62..=67).rev().map(|i| 0x80 | i).collect();
+    let mut block = BytesMut::from(&refs[..]);
+    hpack::encode(&[field("x-big", &"x".repeat(len))], &mut block);
+    block.to_vec()
+}
+
+// Issue 14: a block over the limit used to switch a rewriting filter to Passthrough, and every
+// later block of the C-core client reached h2 with its percent-encoded :authority (refused).
+#[tokio::test]
+async fn a_block_over_h2s_limit_after_a_rewrite_is_rewritten_and_the_next_one_too() {
+    let (output, filter) = after_a_rewrite(&big_field_block(70 * 1024)).await;
+    assert_eq!(filter.mode, Mode::Rewriting);
+    assert_eq!(filter.breakdown().reason(), None);
+    let lists = header_lists(&output);
+    assert_eq!(lists.len(), 3);
+    let want = pairs(&request_fields("localhost"));
+    assert_eq!(lists[0], want);
+    // Every field, the oversized one included, so that h2 refuses it as it would the original.
+    assert_eq!(lists[1][..6], want[..]);
+    assert_eq!(lists[1][6].1.len(), 70 * 1024);
+    assert_eq!(lists[2], want);
+}
+
+#[tokio::test]
+async fn a_block_over_four_times_the_limit_after_a_rewrite_ends_the_connection() {
+    let (output, filter) = after_a_rewrite(&big_field_block(257 * 1024)).await;
+    assert_eq!(filter.breakdown().reason(), Some(h2::Reason::ENHANCE_YOUR_CALM));
+    // The first, rewritten block went to h2; nothing after it did.
+    assert_eq!(header_lists(&output), [pairs(&request_fields("localhost"))]);
+}
+
+#[tokio::test]
+async fn an_undecodable_block_after_a_rewrite_ends_the_connection_with_compression_error() {
+    let (output, filter) = after_a_rewrite(&[0x80 | 70]).await;
+    assert_eq!(filter.breakdown().reason(), Some(h2::Reason::COMPRESSION_ERROR));
+    assert_eq!(header_lists(&output), [pairs(&request_fields("localhost"))]);
+}
+
+#[tokio::test]
+async fn frames_out_of_place_after_a_rewrite_end_the_connection_with_protocol_error() {
+    // HEADERS without END_HEADERS, then DATA where a CONTINUATION is due.
+    let mut second = frame(HEADERS, 0, 3, &big_field_block(10));
+    second.extend(frame(0x0, 0, 3, b"data"));
+    let first = request_fields("%2Ftmp%2Fs.sock");
+    let mut input = PREFACE.to_vec();
+    input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 1, &indexed_literals(&first)));
+    input.extend(second);
+    let (output, filter) = filter_all(&input, &[usize::MAX], &[1 << 20]).await;
+    assert_eq!(filter.breakdown().reason(), Some(h2::Reason::PROTOCOL_ERROR));
+    assert_eq!(header_lists(&output), [pairs(&request_fields("localhost"))]);
 }

@@ -59,4 +59,4 @@ function serverCredentials() {
   return grpc.ServerCredentials.createSsl(flag('mtls') ? readTls('ca.pem') : null, [pair], flag('mtls'));
 }
 
-module.exports = { grpc, testing, argument, clientCredentials, clientOptions, serverCredentials };
+module.exports = { grpc, testing, argument, definition, clientCredentials, clientOptions, serverCredentials };

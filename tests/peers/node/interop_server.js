@@ -8,7 +8,7 @@
 // Prints "listening on ADDR" once it accepts connections; serves until SIGTERM or SIGINT.
 
 const fs = require('fs');
-const { grpc, testing, argument, serverCredentials } = require('./interop_common');
+const { grpc, testing, argument, definition, serverCredentials } = require('./interop_common');
 
 const ECHO_INITIAL = 'x-grpc-test-echo-initial';
 const ECHO_TRAILING = 'x-grpc-test-echo-trailing-bin';
@@ -158,6 +158,11 @@ function main() {
   }
   const server = new grpc.Server();
   server.addService(testing.TestService.service, handlers);
+  if (process.argv.includes('--reflection')) {
+    // Server reflection too, for tools (the h2grpc command's tests).
+    const { ReflectionService } = require('@grpc/reflection');
+    new ReflectionService(definition).addToServer(server);
+  }
   server.bindAsync(addr, serverCredentials(), (err, port) => {
     if (err) {
       console.error(`cannot listen on ${addr}: ${err.message}`);

@@ -162,10 +162,17 @@ def main():
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
     parser.add_argument("--tls_dir", help="TLS with DIR/server.pem and DIR/server.key")
     parser.add_argument("--mtls", action="store_true", help="TLS: require a client certificate from DIR/ca.pem")
+    parser.add_argument("--reflection", action="store_true",
+                        help="serve reflection too (needs grpcio-reflection)")
     args = parser.parse_args()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=compressed.NO_DECOMPRESSION)
     server.add_generic_rpc_handlers((handlers(TestService()),))
+    if args.reflection:
+        from grpc.testing import test_pb2  # noqa: F401 (puts the service in the descriptor pool)
+        from grpc_reflection.v1alpha import reflection
+
+        reflection.enable_server_reflection(["grpc.testing.TestService", reflection.SERVICE_NAME], server)
     addr = args.addr
     if args.tls_dir:
         def read(name):

@@ -10,6 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in ["empty.proto", "messages.proto", "test.proto"] {
         println!("cargo:rerun-if-changed={}", root.join("grpc/testing").join(file).display());
     }
+    // The encoded set, for tonic-reflection (`--reflection`).
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("grpc_testing_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
     tonic_prost_build::configure().compile_fds(fds)?;
     Ok(())
 }

@@ -313,13 +313,24 @@ fn tls_config() -> Result<Option<tonic::transport::ServerTlsConfig>, std::io::Er
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = addr_arg();
+    // `--reflection`: server reflection too, for tools (the h2grpc command's tests).
+    let reflection = std::env::args().any(|arg| arg == "--reflection").then(|| {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(include_bytes!(concat!(
+                env!("OUT_DIR"),
+                "/grpc_testing_descriptor.bin"
+            )))
+            .build_v1()
+            .expect("the descriptor set build.rs wrote")
+    });
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = tls_config()? {
         builder = builder.tls_config(tls)?;
     }
     let server = builder
         .layer(tower::layer::layer_fn(|inner| EchoMetadata { inner }))
-        .add_service(TestServiceServer::new(Interop));
+        .add_service(TestServiceServer::new(Interop))
+        .add_optional_service(reflection);
     if let Some(path) = addr.strip_prefix("unix:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         let _ = std::fs::remove_file(path);

@@ -1,0 +1,188 @@
+//! Connecting: the target's socket, dialled here (so a failure says what to do), tapped when
+//! `--wire` is on, then handed to the library's channel.
+//!
+//! TLS (issue 16) slots in between the socket and the tap: the tap must wrap the TLS stream
+//! so that `--wire` shows the HTTP/2 frames, not ciphertext.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use h2grpc::trace::{Tap, TapLog};
+use h2grpc::{Channel, Target};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::oneshot;
+
+use crate::error::CliError;
+
+/// A byte stream to the server.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// A channel on one connection, and what `--wire` needs to see that connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) channel: Channel,
+    /// The tap's log, when tapped.
+    pub(crate) log: Option<TapLog>,
+    /// Fires when the library drops the socket: the connection is over, every byte is logged.
+    closed: oneshot::Receiver<()>,
+}
+
+impl Connection {
+    /// Drops the channel and waits (up to a second) for its connection to close, so that the
+    /// closing frames (GOAWAY) are in the log.
+    pub(crate) async fn close(self) -> Option<TapLog> {
+        drop(self.channel);
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.closed).await;
+        self.log
+    }
+}
+
+/// Dials `target` and makes the HTTP/2 connection.
+pub(crate) async fn connect(
+    target: &str,
+    tap: bool,
+    timeout: Duration,
+) -> Result<Connection, CliError> {
+    let parsed = Target::parse(target).map_err(|err| CliError::invalid(err.to_string()))?;
+    let socket = tokio::time::timeout(timeout, dial(&parsed)).await.map_err(|_| {
+        CliError::connect(format!(
+            "connecting to {target} took longer than {timeout:?} — is the server up? \
+             (--connect-timeout to wait longer)"
+        ))
+    })??;
+    let (socket, closed) = NotifyDrop::new(socket);
+    let mut builder = Channel::builder(target).map_err(|err| CliError::invalid(err.to_string()))?;
+    builder.connect_timeout(timeout);
+    let (channel, log) = if tap {
+        let tap = Tap::new(socket);
+        let log = tap.log();
+        (builder.connect_with_io(tap).await, Some(log))
+    } else {
+        (builder.connect_with_io(socket).await, None)
+    };
+    let channel = channel.map_err(|err| {
+        CliError::connect(format!(
+            "{target} does not speak HTTP/2 in plaintext ({err}) — is it a gRPC server? \
+             (TLS is not supported yet)"
+        ))
+    })?;
+    Ok(Connection { channel, log, closed })
+}
+
+async fn dial(target: &Target) -> Result<Box<dyn Io>, CliError> {
+    match target {
+        Target::Unix(path) => {
+            let shown = path.display();
+            match tokio::net::UnixStream::connect(path).await {
+                Ok(stream) => Ok(Box::new(stream)),
+                Err(err) => Err(CliError::connect(match err.kind() {
+                    io::ErrorKind::NotFound => {
+                        format!("no such socket: {shown} — is the server running?")
+                    }
+                    io::ErrorKind::ConnectionRefused => format!(
+                        "nothing listens on {shown} (connection refused) — is the server running?"
+                    ),
+                    io::ErrorKind::PermissionDenied => format!(
+                        "permission denied on {shown} — run as a user who may open the socket"
+                    ),
+                    _ => format!("cannot connect to {shown}: {err}"),
+                })),
+            }
+        }
+        Target::UnixAbstract(name) => dial_abstract(name),
+        Target::Tcp { host, port } => match tokio::net::TcpStream::connect((host.as_str(), *port))
+            .await
+        {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                Ok(Box::new(stream))
+            }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                Err(CliError::connect(format!(
+                    "connection refused by {} — is the server running and listening there?",
+                    target.authority()
+                )))
+            }
+            Err(err) => {
+                Err(CliError::connect(format!("cannot connect to {}: {err}", target.authority())))
+            }
+        },
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn dial_abstract(name: &str) -> Result<Box<dyn Io>, CliError> {
+    use std::os::linux::net::SocketAddrExt;
+    let failed = |err: io::Error| match err.kind() {
+        io::ErrorKind::ConnectionRefused => CliError::connect(format!(
+            "no abstract socket named {name:?} (connection refused) — is the server running?"
+        )),
+        _ => CliError::connect(format!("cannot connect to unix-abstract:{name}: {err}")),
+    };
+    let addr =
+        std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).map_err(failed)?;
+    let stream = std::os::unix::net::UnixStream::connect_addr(&addr).map_err(failed)?;
+    stream.set_nonblocking(true).map_err(failed)?;
+    Ok(Box::new(tokio::net::UnixStream::from_std(stream).map_err(failed)?))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn dial_abstract(name: &str) -> Result<Box<dyn Io>, CliError> {
+    Err(CliError::invalid(format!("unix-abstract:{name}: abstract sockets exist on Linux only")))
+}
+
+/// A stream that says when it is dropped.
+struct NotifyDrop {
+    io: Box<dyn Io>,
+    _dropped: oneshot::Sender<()>,
+}
+
+impl NotifyDrop {
+    fn new(io: Box<dyn Io>) -> (NotifyDrop, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (NotifyDrop { io, _dropped: tx }, rx)
+    }
+}
+
+impl AsyncRead for NotifyDrop {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for NotifyDrop {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
