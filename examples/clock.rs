@@ -131,12 +131,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("h2grpc-clock.sock"));
-    let target = format!("unix:{}", socket.display());
     match mode.as_deref() {
         Some("server") => serve(&socket, interval).await,
         Some("client") => {
             // The host program: the clock client runs in the background until Ctrl-C.
-            let watcher = tokio::spawn(print_ticks(Channel::lazy(&target)?, None));
+            let watcher = tokio::spawn(print_ticks(Channel::lazy(&socket)?, None));
             tokio::signal::ctrl_c().await?;
             watcher.abort();
             Ok(())
@@ -145,7 +144,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let dir = std::env::temp_dir().join(format!("h2grpc-clock-{}", std::process::id()));
             std::fs::create_dir_all(&dir)?;
             let socket = dir.join("clock.sock");
-            let target = format!("unix:{}", socket.display());
             let ticks = Broadcast::new(16, SlowSubscriber::SkipAhead);
             let publisher = tokio::spawn(publish_ticks(ticks.clone(), interval));
             let server = Server::builder()
@@ -153,7 +151,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .bind_unix(&socket)?;
             let shutdown = server.shutdown_handle();
             let serving = tokio::spawn(server.serve());
-            print_ticks(Channel::lazy(&target)?, Some(3)).await;
+            print_ticks(Channel::lazy(&socket)?, Some(3)).await;
             shutdown.shutdown();
             serving.await??;
             publisher.abort();

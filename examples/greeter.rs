@@ -35,10 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
 
-    let channel = Channel::builder(&format!("unix:{}", socket.display()))?
-        .trace(Trace::from_env())
-        .connect()
-        .await?;
+    let channel = Channel::builder(&socket)?.trace(Trace::from_env()).connect().await?;
     let client = GreeterClient::new(channel);
     let request = HelloRequest { name: "world".into() };
     let reply = client.say_hello(request, CallOptions::new()).await?;

@@ -127,10 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
     let client = ExampleServiceClient::new(
-        Channel::builder(&format!("unix:{}", socket.display()))?
-            .trace(Trace::from_env())
-            .connect()
-            .await?,
+        Channel::builder(&socket)?.trace(Trace::from_env()).connect().await?,
     );
 
     // Unary.

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use h2grpc::{CallOptions, Channel};
+use h2grpc::CallOptions;
 
 /// The code generated from `proto/helloworld.proto` by `build.rs`.
 pub mod helloworld {
@@ -25,8 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("h2grpc-greeter.sock"));
     let name = args.next().map_or("world".into(), |n| n.to_string_lossy().into_owned());
 
-    let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
-    let client = GreeterClient::new(channel);
+    let client = GreeterClient::connect(&socket).await?; // the socket's path, as bound
     let options = CallOptions::new().timeout(Duration::from_secs(5));
     let reply = client.say_hello(HelloRequest { name }, options).await?;
     println!("{}", reply.into_inner().message);

@@ -28,7 +28,7 @@ use h2grpc::trace::{
     Direction, Event, Frame, FramePayload, FrameReader, Kind, MemorySink, Recorded, Side, Tap,
     TapLog, Trace, TraceSink,
 };
-use h2grpc::{CallContext, CallOptions, Channel, Peer, Server, Status};
+use h2grpc::{CallContext, CallOptions, Channel, Method, Peer, Server, Status};
 
 /// The code generated from `proto/wiretap.proto` (package `wiretap.v1`) by `build.rs`.
 pub mod wiretap {
@@ -189,9 +189,9 @@ async fn run() -> Result<String, Box<dyn std::error::Error>> {
     settle().await;
     out.section(CANCEL, &outcome(Ok::<_, Status>(first)));
 
-    let reply = channel
-        .unary::<Name, Greeting>("/wiretap.v1.Demo/Missing", &Name::default(), CallOptions::new())
-        .await;
+    // A method the server does not have, called through a typed handle.
+    const MISSING: Method<Name, Greeting> = Method::new("/wiretap.v1.Demo/Missing");
+    let reply = channel.unary(MISSING, Name::default(), CallOptions::new()).await;
     settle().await;
     out.section(UNIMPLEMENTED, &outcome(reply.map(|r| r.into_inner())));
 

@@ -46,8 +46,11 @@ pub mod __codegen {
     pub use std::sync::Arc;
 
     pub use crate::client::{
-        CallOptions, Channel, ClientStreamingCall, RequestSink, Response, Streaming,
+        CallOptions, Channel, ClientStreamingCall, RequestSink, Response, ResponseStream,
     };
+    pub use crate::method::Method;
     pub use crate::server::{CallContext, RequestStream, ResponseSink, Service};
     pub use crate::status::Status;
+    pub use crate::transport::IntoTarget;
+    pub use crate::Error;
 }

@@ -12,7 +12,7 @@
 //! use helloworld::greeter_client::GreeterClient;
 //! use helloworld::greeter_server::{self, Greeter};
 //! use helloworld::{HelloReply, HelloRequest};
-//! use h2grpc::{CallContext, CallOptions, Channel, Server, Status};
+//! use h2grpc::{CallContext, CallOptions, Server, Status};
 //!
 //! struct MyGreeter;
 //! impl Greeter for MyGreeter {
@@ -23,14 +23,13 @@
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
-//! let server = Server::builder()
-//!     .add_service(greeter_server::service(MyGreeter))
-//!     .bind_unix(dir.path().join("greeter.sock"))?;
-//! let target = server.local_target().unwrap().to_string(); // "unix:/tmp/.../greeter.sock"
+//! let socket = dir.path().join("greeter.sock");
+//! let server = Server::builder().add_service(greeter_server::service(MyGreeter)).bind_unix(&socket)?;
 //! let shutdown = server.shutdown_handle();
 //! let serving = tokio::spawn(server.serve());
 //!
-//! let client = GreeterClient::new(Channel::connect(&target).await?);
+//! // A socket path, or a target string: "unix:/run/greeter.sock", "localhost:50051".
+//! let client = GreeterClient::connect(&socket).await?;
 //! let reply = client.say_hello(HelloRequest { name: "you".into() }, CallOptions::new()).await?;
 //! assert_eq!(reply.into_inner().message, "Hello, you!");
 //!
@@ -39,8 +38,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Without generated code, [`Service`] takes handlers by method name and [`Channel`] calls by
-//! path: see [`server`] and [`client`].
+//! Without generated code, a [`Method`] handle names a method on both sides: [`Service`] takes
+//! handlers by it and [`Channel`] calls through it, every type inferred from it; see
+//! [`server`], [`client`] and [`method`].
 //!
 //! # Layout
 //!
@@ -49,7 +49,8 @@
 //! | layer | module | wire rules it holds |
 //! |---|---|---|
 //! | pure wire (no IO) | [`codec`] (`frame.rs`, `decode.rs`, `encode.rs`, `error.rs`, `compression.rs`) | the 5-byte Length-Prefixed-Message prefix; the Compressed-Flag; message size limits, checked before allocating; decode failures to codes; `grpc-encoding` and `grpc-accept-encoding`, gzip and deflate, the limit after decompression |
-//! | | [`status`] (`mod.rs`, `trailers.rs`, `mapping.rs`) | the 17 codes; `grpc-status`, percent-encoded `grpc-message`, base64 `grpc-status-details-bin`; HTTP status and `RST_STREAM` reason to code when no `grpc-status` came |
+//! | | [`status`] (`mod.rs`, `trailers.rs`, `mapping.rs`, `details/`) | the 17 codes; `grpc-status`, percent-encoded `grpc-message`, base64 `grpc-status-details-bin`; HTTP status and `RST_STREAM` reason to code when no `grpc-status` came; the `google.rpc` error details (feature `error-details`) |
+//! | | [`method`] | the `/package.Service/Method` grammar, checked for services, handles and path strings alike |
 //! | | [`metadata`] | metadata keys, `-bin` values in base64, reserved `grpc-*` and HTTP/2 names; every header name the crate spells |
 //! | | [`timeout`] | the `grpc-timeout` grammar: parse, and encode the time remaining |
 //! | HTTP/2 call machinery (private) | `call` (`headers.rs`, `recv.rs`, `send.rs`) | request and response header blocks, `content-type: application/grpc`, `te: trailers`, `user-agent`; messages over `h2` streams under flow control |
@@ -68,11 +69,15 @@
 //! - `daemon`: the `daemon` module: systemd socket activation
 //!   (`Builder::bind_activated_or_unix`), `sd_notify` readiness, SIGTERM/SIGINT as graceful
 //!   shutdown. Adds [listenfd](https://docs.rs/listenfd) and tokio's signal handling.
+//! - `error-details`: the `google.rpc` error model in `grpc-status-details-bin`
+//!   (`Status::with_error_details`, `Status::detail`); see `status::details`. Adds no crate.
+//! - `reflection`: gRPC server reflection; see `reflection`. Adds no crate.
 #![forbid(unsafe_code)]
 
 pub mod client;
 pub mod codec;
 pub mod metadata;
+pub mod method;
 pub mod server;
 pub mod status;
 pub mod timeout;
@@ -103,6 +108,7 @@ pub use crate::cancel::{Cancellation, Cancelled};
 pub use crate::client::{CallOptions, Channel};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::metadata::Metadata;
+pub use crate::method::Method;
 pub use crate::server::{CallContext, Server, Service};
 pub use crate::status::{Code, Status};
 #[cfg(feature = "tls")]

@@ -49,6 +49,23 @@ async fn greeter_calls_its_own_server_and_shuts_down() {
 }
 
 #[tokio::test]
+async fn auth_refreshes_an_expired_token_and_the_retry_signs_in() {
+    let stdout = run("auth", &[]).await;
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "client: fetched token t1",
+            "server: token refused (TOKEN_EXPIRED)",
+            "client: UNAUTHENTICATED, reason TOKEN_EXPIRED",
+            "client: fetched token t2",
+            "server: token accepted for alice",
+            "Hello, world! (signed in as alice)",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn streaming_shows_the_four_call_kinds_and_the_producers() {
     let stdout = run("streaming", &[]).await;
     for line in [

@@ -77,15 +77,17 @@ impl Echo for Impl {
 #[tokio::test]
 async fn the_golden_code_serves_and_calls() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::builder()
-        .add_service(echo_server::service(Impl))
-        .bind_unix(dir.path().join("echo.sock"))
-        .expect("bind");
+    let socket = dir.path().join("echo.sock");
+    let server =
+        Server::builder().add_service(echo_server::service(Impl)).bind_unix(&socket).expect("bind");
     let target = server.local_target().expect("bound").to_string();
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve());
-    let client = EchoClient::new(Channel::connect(&target).await.expect("connect"));
+    // By socket path, as bound; and by target string.
+    let client = EchoClient::connect(&socket).await.expect("connect");
     assert_eq!(client.channel().target().to_string(), target);
+    let by_string = EchoClient::new(Channel::connect(&target).await.expect("connect"));
+    assert_eq!(by_string.channel().target(), client.channel().target());
 
     let reply = client.say(EchoRequest { text: "hi".into() }, CallOptions::new()).await;
     assert_eq!(reply.expect("say").into_inner().text, "hi");

@@ -123,7 +123,7 @@ struct MethodNames<'a> {
 const MAX_WIDTH: usize = 100;
 
 /// Names of the generated client's own methods, which an RPC's name must not take.
-const CLIENT_RESERVED: &[&str] = &["new", "channel"];
+const CLIENT_RESERVED: &[&str] = &["new", "connect", "channel"];
 
 impl<'a> ServiceNames<'a> {
     fn new(service: &'a Service) -> ServiceNames<'a> {
@@ -338,6 +338,9 @@ impl Generator {
         let _ = writeln!(buf, "pub mod {}_client {{", s.module_stem);
         let _ = writeln!(buf, "    use {krate}::__codegen as codegen;");
         buf.push('\n');
+        for m in &s.methods {
+            self.method_handle(m, buf);
+        }
         docs(
             buf,
             1,
@@ -356,6 +359,13 @@ impl Generator {
         buf.push_str("        pub fn new(channel: codegen::Channel) -> Self {\n");
         let _ = writeln!(buf, "            {client} {{ channel }}");
         buf.push_str("        }\n\n");
+        buf.push_str("        /// Connects a new channel to `target`: a target string (`\"unix:/run/app.sock\"`,\n");
+        buf.push_str("        /// `\"host:port\"`), a `Target` or a Unix socket `Path`.\n");
+        buf.push_str(
+            "        pub async fn connect(target: impl codegen::IntoTarget) -> Result<Self, codegen::Error> {\n",
+        );
+        buf.push_str("            Ok(Self::new(codegen::Channel::connect(target).await?))\n");
+        buf.push_str("        }\n\n");
         buf.push_str("        /// The channel the calls go through.\n");
         buf.push_str("        pub fn channel(&self) -> &codegen::Channel {\n");
         buf.push_str("            &self.channel\n");
@@ -368,10 +378,29 @@ impl Generator {
         buf.push_str("}\n");
     }
 
+    /// `pub const SAY_HELLO: Method<Req, Resp>`, the typed handle the client calls through,
+    /// also usable with `Channel` directly.
+    fn method_handle(&self, m: &MethodNames<'_>, buf: &mut String) {
+        let (input, output, path) = (&m.input, &m.output, &m.path);
+        let name = m.method.name.trim_start_matches("r#").to_ascii_uppercase();
+        let _ = writeln!(buf, "    /// `{path}`: its path, request and response types.");
+        let ty = format!("codegen::Method<{input}, {output}>");
+        let line = format!("    pub const {name}: {ty} = codegen::Method::new(\"{path}\");");
+        if line.len() <= MAX_WIDTH {
+            let _ = writeln!(buf, "{line}");
+        } else {
+            let _ = writeln!(
+                buf,
+                "    pub const {name}: {ty} =\n        codegen::Method::new(\"{path}\");"
+            );
+        }
+        buf.push('\n');
+    }
+
     fn client_method(&self, m: &MethodNames<'_>, buf: &mut String) {
         let line = format!("{} `{}`.", m.kind.describe(), m.path);
         docs(buf, 2, &m.method.comments, &[&line]);
-        let (input, output, path) = (&m.input, &m.output, &m.path);
+        let (input, output) = (&m.input, &m.output);
         let _ = writeln!(buf, "        pub async fn {}(", m.ident);
         buf.push_str("            &self,\n");
         if matches!(m.kind, Kind::Unary | Kind::ServerStreaming) {
@@ -380,12 +409,14 @@ impl Generator {
         buf.push_str("            options: codegen::CallOptions,\n");
         let (returns, call) = match m.kind {
             Kind::Unary => (format!("codegen::Response<{output}>"), "unary"),
-            Kind::ServerStreaming => (format!("codegen::Streaming<{output}>"), "server_streaming"),
+            Kind::ServerStreaming => {
+                (format!("codegen::ResponseStream<{output}>"), "server_streaming")
+            }
             Kind::ClientStreaming => {
                 (format!("codegen::ClientStreamingCall<{input}, {output}>"), "client_streaming")
             }
             Kind::Bidi => (
-                format!("(codegen::RequestSink<{input}>, codegen::Streaming<{output}>)"),
+                format!("(codegen::RequestSink<{input}>, codegen::ResponseStream<{output}>)"),
                 "bidi_streaming",
             ),
         };
@@ -401,12 +432,13 @@ impl Generator {
         } else {
             ""
         };
-        let line = format!("            self.channel.{call}(\"{path}\", {request}options).await");
+        let handle = m.method.name.trim_start_matches("r#").to_ascii_uppercase();
+        let line = format!("            self.channel.{call}({handle}, {request}options).await");
         if line.len() <= MAX_WIDTH {
             let _ = writeln!(buf, "{line}");
         } else {
             buf.push_str("            self.channel\n");
-            let _ = writeln!(buf, "                .{call}(\"{path}\", {request}options)");
+            let _ = writeln!(buf, "                .{call}({handle}, {request}options)");
             buf.push_str("                .await\n");
         }
         buf.push_str("        }\n");

@@ -45,12 +45,15 @@
 //!   - bidi streaming: `(&self, ctx, requests, sink) -> Result<(), Status>`
 //! - `greeter_server::service(implementation) -> Service`, for `Server::builder().add_service`.
 //! - `greeter_server::SERVICE_NAME`, `"helloworld.Greeter"`.
-//! - `greeter_client::GreeterClient`: `new(channel)`, then one `async` method per RPC taking the
-//!   request (unary and server streaming) and `CallOptions`.
+//! - `greeter_client::GreeterClient`: `new(channel)` or `connect(target)` (a target string or
+//!   a socket path), then one `async` method per RPC taking the request (unary and server
+//!   streaming; by value or by reference) and `CallOptions`.
+//! - `greeter_client::SAY_HELLO`, a `Method<HelloRequest, HelloReply>` per RPC: its path and
+//!   types, for calls on a `Channel` without the client (`channel.unary(SAY_HELLO, ..)`).
 //!
 //! Request paths are `/package.Service/Method` with the names exactly as in the `.proto`
 //! (`/Service/Method` without a package). Rust keywords are escaped the way prost escapes them
-//! (`r#type`, `self_`); an RPC named `New` or `Channel` becomes `new_` / `channel_`, leaving
+//! (`r#type`, `self_`); an RPC named `New`, `Connect` or `Channel` becomes `new_`, `connect_` or `channel_`, leaving
 //! the client's own methods alone. Doc comments on services and methods are carried over.
 //! Generated code names the runtime only through `::h2grpc::__codegen`
 //! ([`Builder::crate_path`] changes the prefix).

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::pin::pin;
 
 use clap::Args;
-use h2grpc::client::{Response, Streaming};
+use h2grpc::client::{Response, ResponseStream};
 use h2grpc::{Code, Metadata, Status};
 use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor};
 use serde_json::{json, Value};
@@ -177,7 +177,7 @@ async fn receive(
     session: &mut Session,
     out: &Out,
     output: &MessageDescriptor,
-    stream: &mut Streaming<Raw>,
+    stream: &mut ResponseStream<Raw>,
     verbose: bool,
 ) -> Result<(), Status> {
     if verbose {

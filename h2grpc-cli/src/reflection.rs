@@ -3,7 +3,7 @@
 //! time. The messages of both versions are the same on the wire, so the library's v1 types
 //! serve both.
 
-use h2grpc::client::{RequestSink, Streaming};
+use h2grpc::client::{RequestSink, ResponseStream};
 use h2grpc::reflection::{
     MessageRequest, MessageResponse, ServerReflectionRequest, ServerReflectionResponse,
 };
@@ -18,7 +18,7 @@ const V1ALPHA: &str = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectio
 #[derive(Debug)]
 pub(crate) struct Reflection {
     sink: RequestSink<ServerReflectionRequest>,
-    stream: Streaming<ServerReflectionResponse>,
+    stream: ResponseStream<ServerReflectionResponse>,
     /// The services the server listed when the stream opened.
     pub(crate) services: Vec<String>,
 }

@@ -15,13 +15,15 @@ use http::HeaderValue;
 use super::channel::Channel;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
+use super::request::AsRequest;
 use super::response::{
-    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, SharedSend,
-    Streaming,
+    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
+    SharedSend,
 };
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
+use crate::method::IntoMethod;
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
 use crate::trace::{CallTrace, Direction, Payload, Side};
@@ -100,13 +102,13 @@ impl Channel {
 
     /// The channel's interceptors applied to `options`, and the one request of a unary or
     /// server-streaming call framed (and compressed, if chosen) for sending.
-    fn single_request<Req: prost::Message>(
+    async fn single_request<Req: prost::Message>(
         &self,
         path: &str,
         request: &Req,
         options: CallOptions,
     ) -> Result<(CallOptions, Bytes), Status> {
-        let options = self.inner.config.interceptors.run(path, options)?;
+        let options = self.inner.config.interceptors.run(path, options).await?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
@@ -116,26 +118,33 @@ impl Channel {
 
     /// A unary call: one request, one response.
     ///
+    /// `method` is a [`Method`](crate::Method) handle, which gives the request and response
+    /// types, or a path string (see [`IntoMethod`]); the request is taken by value or by
+    /// reference ([`AsRequest`]).
+    ///
     /// ```no_run
     /// # async fn f(channel: h2grpc::client::Channel) -> Result<(), h2grpc::Status> {
-    /// use h2grpc::client::CallOptions;
-    /// let reply = channel
-    ///     .unary::<String, String>("/echo.v1.Echo/Say", &"hi".to_string(), CallOptions::new())
-    ///     .await?
-    ///     .into_inner();
+    /// use h2grpc::{CallOptions, Method};
+    /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+    /// let reply = channel.unary(SAY, "hi".to_string(), CallOptions::new()).await?.into_inner();
+    ///
+    /// // By a path known only at run time: the types come from the use.
+    /// let path = String::from("/echo.v1.Echo/Say");
+    /// let reply: String = channel.unary(&path, &reply, CallOptions::new()).await?.into_inner();
     /// # Ok(()) }
     /// ```
     pub async fn unary<Req, Resp>(
         &self,
-        path: &str,
-        request: &Req,
+        method: impl IntoMethod<Req, Resp>,
+        request: impl AsRequest<Req>,
         options: CallOptions,
     ) -> Result<Response<Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (options, body) = self.single_request(path, request, options)?;
+        let (path, request) = (method.path()?, request.as_request());
+        let (options, body) = self.single_request(path, request, options).await?;
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
@@ -178,15 +187,16 @@ impl Channel {
     /// A server-streaming call: one request, a stream of responses.
     pub async fn server_streaming<Req, Resp>(
         &self,
-        path: &str,
-        request: &Req,
+        method: impl IntoMethod<Req, Resp>,
+        request: impl AsRequest<Req>,
         options: CallOptions,
-    ) -> Result<Streaming<Resp>, Status>
+    ) -> Result<ResponseStream<Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (options, body) = self.single_request(path, request, options)?;
+        let (path, request) = (method.path()?, request.as_request());
+        let (options, body) = self.single_request(path, request, options).await?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, mut stream, active, trace) =
             self.start(path, &options, &mut deadline).await?;
@@ -206,21 +216,21 @@ impl Channel {
             active,
             trace,
         );
-        Ok(Streaming::new(reader))
+        Ok(ResponseStream::new(reader))
     }
 
     /// A client-streaming call: send requests, then [`finish`](ClientStreamingCall::finish) for
     /// the one response.
     pub async fn client_streaming<Req, Resp>(
         &self,
-        path: &str,
+        method: impl IntoMethod<Req, Resp>,
         options: CallOptions,
     ) -> Result<ClientStreamingCall<Req, Resp>, Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (sink, reader) = self.open_streams(path, options).await?;
+        let (sink, reader) = self.open_streams(method.path()?, options).await?;
         Ok(ClientStreamingCall { sink, reader, _type: PhantomData })
     }
 
@@ -228,15 +238,15 @@ impl Channel {
     /// from different tasks.
     pub async fn bidi_streaming<Req, Resp>(
         &self,
-        path: &str,
+        method: impl IntoMethod<Req, Resp>,
         options: CallOptions,
-    ) -> Result<(RequestSink<Req>, Streaming<Resp>), Status>
+    ) -> Result<(RequestSink<Req>, ResponseStream<Resp>), Status>
     where
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let (sink, reader) = self.open_streams(path, options).await?;
-        Ok((sink, Streaming::new(reader)))
+        let (sink, reader) = self.open_streams(method.path()?, options).await?;
+        Ok((sink, ResponseStream::new(reader)))
     }
 
     async fn open_streams<Req: prost::Message>(
@@ -244,7 +254,7 @@ impl Channel {
         path: &str,
         options: CallOptions,
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
-        let options = self.inner.config.interceptors.run(path, options)?;
+        let options = self.inner.config.interceptors.run(path, options).await?;
         let mut deadline = Deadline::new(options.deadline);
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));

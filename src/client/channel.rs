@@ -18,7 +18,7 @@ use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
 use crate::trace::{Direction, Payload, Side, Trace};
-use crate::transport::Target;
+use crate::transport::{IntoTarget, Target};
 
 /// What a failed cleartext HTTP/2 handshake suggests.
 const NOT_GRPC_HINT: &str = if cfg!(feature = "tls") {
@@ -187,6 +187,42 @@ impl ChannelBuilder {
         F: Fn(&str, &mut CallOptions) -> Result<(), Status> + Send + Sync + 'static,
     {
         self.config.interceptors.push(interceptor);
+        self
+    }
+
+    /// Adds an interceptor that may `await`: fetch a bearer token, refresh one that expired.
+    /// It takes the method's path and the call's [`CallOptions`] and hands the options back,
+    /// or fails the call with a [`Status`] before anything is sent. It runs in order with the
+    /// plain interceptors ([`intercept`](Self::intercept)), before the call waits for a
+    /// connection. Default: none.
+    ///
+    /// A failed call is not retried here: a caller that gets UNAUTHENTICATED can tell its
+    /// token source to refresh and call again, and the interceptor picks the new token up.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokio::sync::Mutex;
+    ///
+    /// // Stands for a token cache that refreshes over the network when empty.
+    /// let token: Arc<Mutex<Option<String>>> = Arc::default();
+    /// let mut builder = h2grpc::Channel::builder("unix:/run/app.sock")?;
+    /// builder.intercept_async(move |_path, mut options| {
+    ///     let token = token.clone();
+    ///     async move {
+    ///         let mut token = token.lock().await;
+    ///         let token = token.get_or_insert_with(|| "fetched".to_owned());
+    ///         options.metadata_mut().insert("authorization", &format!("Bearer {token}"))?;
+    ///         Ok(options)
+    ///     }
+    /// });
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn intercept_async<F, Fut>(&mut self, interceptor: F) -> &mut Self
+    where
+        F: Fn(&str, CallOptions) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<CallOptions, Status>> + Send + 'static,
+    {
+        self.config.interceptors.push_async(interceptor);
         self
     }
 
@@ -382,35 +418,47 @@ struct Backoff {
 }
 
 impl Channel {
-    /// Connects to `target` now.
+    /// Connects to `target` now: a target string (`"unix:/run/app.sock"`, `"host:port"`), a
+    /// [`Target`], or a Unix socket's [`Path`](std::path::Path) (see [`IntoTarget`]).
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), h2grpc::Error> {
-    /// let channel = h2grpc::client::Channel::connect("unix:/tmp/app.sock").await?;
-    /// # drop(channel); Ok(()) }
+    /// use h2grpc::Channel;
+    /// let channel = Channel::connect("unix:/tmp/app.sock").await?;
+    /// let same = Channel::connect(std::path::Path::new("/tmp/app.sock")).await?;
+    /// # drop((channel, same)); Ok(()) }
     /// ```
-    pub async fn connect(target: &str) -> Result<Channel, Error> {
+    pub async fn connect(target: impl IntoTarget) -> Result<Channel, Error> {
         Channel::builder(target)?.connect().await
     }
 
-    /// A channel to `target` that connects on its first call. Fails only if `target` does not
-    /// parse.
-    pub fn lazy(target: &str) -> Result<Channel, Error> {
+    /// A channel to `target` that connects on its first call. Fails only if `target` is a
+    /// string that does not parse.
+    ///
+    /// ```
+    /// let channel = h2grpc::Channel::lazy(std::path::Path::new("/run/app.sock"))?;
+    /// assert_eq!(channel.target().to_string(), "unix:/run/app.sock");
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn lazy(target: impl IntoTarget) -> Result<Channel, Error> {
         Ok(Channel::builder(target)?.connect_lazy())
     }
 
     /// A builder for a channel to `target`, to change limits and timeouts.
     ///
-    /// With the `tls` feature, `https://host[:port]` targets speak TLS (port 443 by default);
-    /// see `ChannelBuilder::tls`.
-    pub fn builder(target: &str) -> Result<ChannelBuilder, Error> {
+    /// With the `tls` feature, `https://host[:port]` target strings speak TLS (port 443 by
+    /// default); see `ChannelBuilder::tls`.
+    pub fn builder(target: impl IntoTarget) -> Result<ChannelBuilder, Error> {
+        let (target, https) = target.into_target_and_https()?;
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+        let mut builder = ChannelBuilder::from(target);
         #[cfg(feature = "tls")]
-        if let Some(host_port) = crate::transport::tls::strip_https(target) {
-            let mut builder = ChannelBuilder::from(Target::parse(&host_port)?);
+        if https {
             builder.tls(crate::transport::tls::ClientTls::for_https());
-            return Ok(builder);
         }
-        Ok(ChannelBuilder::from(Target::parse(target)?))
+        #[cfg(not(feature = "tls"))]
+        let _ = https;
+        Ok(builder)
     }
 
     /// The target this channel connects to.

@@ -1,26 +1,46 @@
 //! The client: a [`Channel`] to a server and the four call kinds on it.
 //!
+//! Generated clients (`greeter_client::GreeterClient`) wrap a channel. Without generated code,
+//! call by [`Method`](crate::Method) handle, which carries the path and both message types, so
+//! that nothing needs annotating:
+//!
 //! ```no_run
-//! use h2grpc::client::{CallOptions, Channel};
+//! use h2grpc::{CallOptions, Channel, Method};
 //! use std::time::Duration;
 //!
+//! const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+//!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let channel = Channel::connect("unix:/tmp/echo.sock").await?;
+//! let channel = Channel::connect(std::path::Path::new("/tmp/echo.sock")).await?;
 //! let options = CallOptions::new().timeout(Duration::from_secs(1));
-//! let reply: String =
-//!     channel.unary("/echo.v1.Echo/Say", &"hello".to_string(), options).await?.into_inner();
+//! let reply = channel.unary(SAY, "hello".to_string(), options).await?.into_inner();
 //! println!("{reply}");
 //! # Ok(()) }
 //! ```
+//!
+//! # Naming
+//!
+//! Each side names its halves after the messages in them: the client sends on a
+//! [`RequestSink`] and reads a [`ResponseStream`]; the server reads a
+//! [`RequestStream`](crate::server::RequestStream) and sends on a
+//! [`ResponseSink`](crate::server::ResponseSink). Every message sent, request or response, is
+//! taken by value or by reference (`impl Borrow<T>`, [`AsRequest`]).
 
 mod call;
 mod channel;
 mod intercept;
 mod keepalive;
 mod options;
+mod request;
 mod response;
 
 pub use self::call::{ClientStreamingCall, RequestSink};
 pub use self::channel::{Channel, ChannelBuilder};
 pub use self::options::CallOptions;
-pub use self::response::{Response, Streaming};
+pub use self::request::AsRequest;
+pub use self::response::{Response, ResponseStream};
+
+/// The former name of [`ResponseStream`], kept while code moves over.
+#[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]
+pub type Streaming<T> = ResponseStream<T>;
+pub use crate::method::IntoMethod;

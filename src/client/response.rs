@@ -1,4 +1,4 @@
-//! What calls give back: [`Response`] for a single message, [`Streaming`] for a stream, and the
+//! What calls give back: [`Response`] for a single message, [`ResponseStream`] for a stream, and the
 //! response-reading machinery both share.
 
 use std::fmt;
@@ -414,27 +414,27 @@ fn head(response: http::Response<RecvStream>) -> Result<Head, Status> {
 /// status as `Err` otherwise. Dropping it before the end cancels the call (RST_STREAM CANCEL).
 ///
 /// ```no_run
-/// # async fn f(mut stream: h2grpc::client::Streaming<String>) -> Result<(), h2grpc::Status> {
+/// # async fn f(mut stream: h2grpc::client::ResponseStream<String>) -> Result<(), h2grpc::Status> {
 /// while let Some(reply) = stream.message().await? {
 ///     println!("{reply}");
 /// }
 /// println!("trailers: {:?}", stream.trailers());
 /// # Ok(()) }
 /// ```
-pub struct Streaming<T> {
+pub struct ResponseStream<T> {
     reader: ResponseReader,
     _type: PhantomData<fn() -> T>,
 }
 
-impl<T> fmt::Debug for Streaming<T> {
+impl<T> fmt::Debug for ResponseStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Streaming").finish_non_exhaustive()
     }
 }
 
-impl<T: prost::Message + Default + fmt::Debug> Streaming<T> {
-    pub(crate) fn new(reader: ResponseReader) -> Streaming<T> {
-        Streaming { reader, _type: PhantomData }
+impl<T: prost::Message + Default + fmt::Debug> ResponseStream<T> {
+    pub(crate) fn new(reader: ResponseReader) -> ResponseStream<T> {
+        ResponseStream { reader, _type: PhantomData }
     }
 
     /// The next message, `Ok(None)` at an OK end, or the call's failure.

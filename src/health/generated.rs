@@ -159,6 +159,18 @@ pub mod health_server {
 pub mod health_client {
     use crate::__codegen as codegen;
 
+    /// `/grpc.health.v1.Health/Check`: its path, request and response types.
+    pub const CHECK: codegen::Method<super::HealthCheckRequest, super::HealthCheckResponse> =
+        codegen::Method::new("/grpc.health.v1.Health/Check");
+
+    /// `/grpc.health.v1.Health/List`: its path, request and response types.
+    pub const LIST: codegen::Method<super::HealthListRequest, super::HealthListResponse> =
+        codegen::Method::new("/grpc.health.v1.Health/List");
+
+    /// `/grpc.health.v1.Health/Watch`: its path, request and response types.
+    pub const WATCH: codegen::Method<super::HealthCheckRequest, super::HealthCheckResponse> =
+        codegen::Method::new("/grpc.health.v1.Health/Watch");
+
     /// Health checking: Check once, Watch for changes, List everything.
     ///
     /// A typed client of `grpc.health.v1.Health`: one method per RPC, each taking its
@@ -172,6 +184,12 @@ pub mod health_client {
         /// A client making its calls on `channel`.
         pub fn new(channel: codegen::Channel) -> Self {
             HealthClient { channel }
+        }
+
+        /// Connects a new channel to `target`: a target string (`"unix:/run/app.sock"`,
+        /// `"host:port"`), a `Target` or a Unix socket `Path`.
+        pub async fn connect(target: impl codegen::IntoTarget) -> Result<Self, codegen::Error> {
+            Ok(Self::new(codegen::Channel::connect(target).await?))
         }
 
         /// The channel the calls go through.
@@ -188,7 +206,7 @@ pub mod health_client {
             options: codegen::CallOptions,
         ) -> Result<codegen::Response<super::HealthCheckResponse>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.unary("/grpc.health.v1.Health/Check", request, options).await
+            self.channel.unary(CHECK, request, options).await
         }
 
         /// The status of every service the server knows.
@@ -200,7 +218,7 @@ pub mod health_client {
             options: codegen::CallOptions,
         ) -> Result<codegen::Response<super::HealthListResponse>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.unary("/grpc.health.v1.Health/List", request, options).await
+            self.channel.unary(LIST, request, options).await
         }
 
         /// The current status at once, then a message on every change. For a service the server
@@ -211,9 +229,9 @@ pub mod health_client {
             &self,
             request: impl codegen::Borrow<super::HealthCheckRequest>,
             options: codegen::CallOptions,
-        ) -> Result<codegen::Streaming<super::HealthCheckResponse>, codegen::Status> {
+        ) -> Result<codegen::ResponseStream<super::HealthCheckResponse>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.server_streaming("/grpc.health.v1.Health/Watch", request, options).await
+            self.channel.server_streaming(WATCH, request, options).await
         }
     }
 }

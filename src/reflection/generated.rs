@@ -165,6 +165,10 @@ pub mod server_reflection_server {
 pub mod server_reflection_client {
     use crate::__codegen as codegen;
 
+    /// `/grpc.reflection.v1.ServerReflection/ServerReflectionInfo`: its path, request and response types.
+    pub const SERVER_REFLECTION_INFO: codegen::Method<super::ServerReflectionRequest, super::ServerReflectionResponse> =
+        codegen::Method::new("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo");
+
     /// Answers questions about the services a server offers and the protobuf types they use.
     ///
     /// A typed client of `grpc.reflection.v1.ServerReflection`: one method per RPC, each taking its
@@ -180,6 +184,12 @@ pub mod server_reflection_client {
             ServerReflectionClient { channel }
         }
 
+        /// Connects a new channel to `target`: a target string (`"unix:/run/app.sock"`,
+        /// `"host:port"`), a `Target` or a Unix socket `Path`.
+        pub async fn connect(target: impl codegen::IntoTarget) -> Result<Self, codegen::Error> {
+            Ok(Self::new(codegen::Channel::connect(target).await?))
+        }
+
         /// The channel the calls go through.
         pub fn channel(&self) -> &codegen::Channel {
             &self.channel
@@ -192,12 +202,10 @@ pub mod server_reflection_client {
             &self,
             options: codegen::CallOptions,
         ) -> Result<
-            (codegen::RequestSink<super::ServerReflectionRequest>, codegen::Streaming<super::ServerReflectionResponse>),
+            (codegen::RequestSink<super::ServerReflectionRequest>, codegen::ResponseStream<super::ServerReflectionResponse>),
             codegen::Status,
         > {
-            self.channel
-                .bidi_streaming("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", options)
-                .await
+            self.channel.bidi_streaming(SERVER_REFLECTION_INFO, options).await
         }
     }
 }

@@ -103,16 +103,31 @@ pub(crate) async fn serve(
     };
     let mut responder = Responder::Pending(respond);
     // Interceptors: the server's, then the service's. A refusal is the call's status,
-    // Trailers-Only with whatever metadata they set; the handler never runs.
-    if let Err(status) = server.interceptors.run(&ctx).and_then(|()| service.interceptors.run(&ctx))
-    {
-        responder.finish(&outbox, None, &status, &trace);
-        return;
+    // Trailers-Only with whatever metadata they set; the handler never runs. Plain ones run
+    // here; if any is async, all of them run at the start of the handler's future instead, so
+    // that its awaits are bounded by the call's deadline and cancellation like the handler's.
+    let sync = server.interceptors.is_sync() && service.interceptors.is_sync();
+    if sync {
+        let refused = server.interceptors.run(&ctx).and_then(|()| service.interceptors.run(&ctx));
+        if let Err(status) = refused {
+            responder.finish(&outbox, None, &status, &trace);
+            return;
+        }
     }
     let mut reader = MessageReader::new(body, server.config.max_recv_message_len, trace.clone());
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
-    let handler = CatchUnwind(handler.call(raw));
+    let handler = if sync {
+        CatchUnwind(handler.call(raw))
+    } else {
+        let interceptors = (server.interceptors.clone(), service.clone());
+        CatchUnwind(Box::pin(async move {
+            let mut raw = raw;
+            raw.ctx = interceptors.0.run_async(raw.ctx).await?;
+            raw.ctx = interceptors.1.interceptors.run_async(raw.ctx).await?;
+            handler.call(raw).await
+        }))
+    };
     let forced = std::pin::pin!(conn.force.cancelled());
     let driver = Driver {
         handler,

@@ -66,6 +66,23 @@ impl CallContext {
         &self.metadata
     }
 
+    /// The request's metadata, to change before the handler sees it. An async interceptor,
+    /// which owns the context, can leave what it learned there (the user a token belongs
+    /// to); [`Metadata::insert`] replaces whatever the client sent under that key, so the
+    /// client cannot forge it.
+    ///
+    /// ```
+    /// let mut builder = h2grpc::Server::builder();
+    /// builder.intercept_async(|mut ctx| async move {
+    ///     let user = "alice"; // looked up from the token
+    ///     ctx.metadata_mut().insert("x-user", user)?;
+    ///     Ok(ctx)
+    /// });
+    /// ```
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        &mut self.metadata
+    }
+
     /// The `:authority` the client sent: `localhost` from most Unix-socket clients (grpc-go,
     /// grpc-js). One that is not a valid URI authority, like the percent-encoded socket path
     /// gRPC C-core (Python's grpcio) sends for `unix:` targets, reads as `localhost` here: `h2`

@@ -340,6 +340,44 @@ impl Builder {
         self
     }
 
+    /// Adds an interceptor that may `await` before the handler runs: look a token up, ask a
+    /// database or another service. It takes the call's context and hands it back to let the
+    /// call go on, or returns a [`Status`] to refuse it (Trailers-Only, with whatever metadata
+    /// it set; the handler never runs). It runs in order with the plain interceptors
+    /// ([`intercept`](Self::intercept)), within the call's deadline: a client that cancels or
+    /// runs out of time while it waits ends the call as it would during the handler. A panic
+    /// refuses the call with INTERNAL. Default: none.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::Arc;
+    /// use h2grpc::{Server, Status};
+    ///
+    /// // Stands for a token store behind an await: a database, an auth service.
+    /// let tokens = Arc::new(tokio::sync::RwLock::new(HashMap::from([("t0k3n", "alice")])));
+    /// let mut builder = Server::builder();
+    /// builder.intercept_async(move |ctx| {
+    ///     let tokens = tokens.clone();
+    ///     async move {
+    ///         let token = ctx.metadata().get("authorization").unwrap_or_default();
+    ///         let token = token.strip_prefix("Bearer ").unwrap_or_default();
+    ///         match tokens.read().await.get(token) {
+    ///             Some(user) => ctx.set_header("x-user", user)?,
+    ///             None => return Err(Status::unauthenticated("unknown bearer token")),
+    ///         }
+    ///         Ok(ctx)
+    ///     }
+    /// });
+    /// ```
+    pub fn intercept_async<F, Fut>(&mut self, interceptor: F) -> &mut Self
+    where
+        F: Fn(CallContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<CallContext, Status>> + Send + 'static,
+    {
+        self.interceptors.push_async(interceptor);
+        self
+    }
+
     setter! {
         /// Compresses response messages with this encoding when the client accepts it (its
         /// `grpc-accept-encoding` lists it; otherwise they go uncompressed). A service may

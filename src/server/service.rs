@@ -1,5 +1,5 @@
-//! Services: named tables of methods, and the adapters that turn typed handlers into the one
-//! erased shape the call driver runs.
+//! Services: named tables of methods, and the router over them. The adapters that turn typed
+//! handlers into the one erased shape the call driver runs are in `service/adapters.rs`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,16 +7,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::context::CallContext;
 use super::intercept::Interceptors;
 use super::stream::{RequestStream, ResponseSink};
 use crate::call::recv::MessageReader;
-use crate::call::send::Outbox;
-use crate::codec::compression::{encode_compressed, Encoding};
+use crate::codec::compression::Encoding;
+use crate::method::MethodName;
 use crate::status::Status;
-use crate::trace::CallTrace;
+
+mod adapters;
+use self::adapters::{Bidi, ClientStreaming, ServerStreaming, Unary};
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -78,9 +80,26 @@ impl fmt::Debug for Service {
 }
 
 impl Service {
-    /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive).
+    /// A service named `name`: `package.Service` exactly as in the `.proto` (case-sensitive),
+    /// without the leading `/` of a path.
+    ///
+    /// # Panics
+    ///
+    /// If `name` cannot be a service name: empty, with a `/` (`"/echo.v1.Echo"`), an empty
+    /// dotted segment (`"echo..Echo"`), a space or non-ASCII (see [`method`](crate::method)).
+    /// Names are a program's constants, so a typo fails when the server is set up instead of
+    /// answering UNIMPLEMENTED to every call.
+    ///
+    /// ```should_panic
+    /// // panics: "invalid service name \"/echo.v1.Echo\": a service name holds no '/' ..."
+    /// let _ = h2grpc::Service::new("/echo.v1.Echo");
+    /// ```
     pub fn new(name: impl Into<String>) -> Service {
-        Service { name: name.into(), methods: Vec::new(), options: ServiceOptions::default() }
+        let name = name.into();
+        if let Err(reason) = crate::method::check_service_name(&name) {
+            panic!("invalid service name {name:?}: {reason}");
+        }
+        Service { name, methods: Vec::new(), options: ServiceOptions::default() }
     }
 
     /// Adds an interceptor for this service's calls: it runs after the server's own
@@ -105,6 +124,34 @@ impl Service {
         F: Fn(&CallContext) -> Result<(), Status> + Send + Sync + 'static,
     {
         self.options.interceptors.push(interceptor);
+        self
+    }
+
+    /// Adds an interceptor for this service's calls that may `await` before the handler runs
+    /// (see [`Builder::intercept_async`](super::Builder::intercept_async)): it takes the
+    /// context and hands it back, or refuses the call with a [`Status`]. It runs after the
+    /// server's interceptors, in order with this service's plain ones.
+    ///
+    /// ```
+    /// use h2grpc::{Service, Status};
+    ///
+    /// let admin = Service::new("admin.v1.Admin")
+    ///     .intercept_async(|ctx| async move {
+    ///         tokio::task::yield_now().await; // stands for a lookup
+    ///         match ctx.metadata().get("x-admin-key") {
+    ///             Some("open sesame") => Ok(ctx),
+    ///             _ => Err(Status::permission_denied("admin calls need x-admin-key")),
+    ///         }
+    ///     })
+    ///     .unary("Reload", |_ctx, _req: ()| async { Ok::<(), Status>(()) });
+    /// # let _ = admin;
+    /// ```
+    pub fn intercept_async<F, Fut>(mut self, interceptor: F) -> Service
+    where
+        F: Fn(CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallContext, Status>> + Send + 'static,
+    {
+        self.options.interceptors.push_async(interceptor);
         self
     }
 
@@ -136,178 +183,108 @@ impl Service {
         self.methods.iter().map(|(name, _)| name.as_str())
     }
 
-    fn add(mut self, method: &str, handler: Arc<dyn Handler>) -> Service {
-        self.methods.retain(|(name, _)| name != method);
+    fn add(mut self, method: (&str, Option<&str>), handler: Arc<dyn Handler>) -> Service {
+        let service = &self.name;
+        let (method, of_service) = method;
+        if let Err(reason) = crate::method::check_method_name(method) {
+            panic!("invalid method name {method:?} in service {service}: {reason}");
+        }
+        if let Some(other) = of_service.filter(|other| other != service) {
+            panic!("method /{other}/{method} is added to service {service}");
+        }
+        if self.methods.iter().any(|(name, _)| name == method) {
+            panic!("method {method:?} is added twice to service {service}");
+        }
         self.methods.push((method.to_owned(), handler));
         self
     }
 
     /// Adds a unary method: one request in, one response out.
-    pub fn unary<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    ///
+    /// `method` is the method's name (`"Say"`) or its [`Method`](crate::Method) handle, whose
+    /// types the handler then takes without annotations:
+    ///
+    /// ```
+    /// use h2grpc::{Method, Service, Status};
+    ///
+    /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+    /// let echo = Service::new(SAY.service())
+    ///     .unary(SAY, |_ctx, text| async move { Ok::<_, Status>(format!("{text}!")) });
+    /// assert_eq!(echo.method_names().collect::<Vec<_>>(), ["Say"]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As each of the four method kinds, if `method` is not a method name (empty, or with a
+    /// `/`, a space or non-ASCII), if it is a handle on another service's method, or if the
+    /// service already has a method of that name.
+    ///
+    /// ```should_panic
+    /// use h2grpc::{Service, Status};
+    /// // panics: "method \"Say\" is added twice to service echo.v1.Echo"
+    /// let _ = Service::new("echo.v1.Echo")
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) })
+    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+    /// ```
+    pub fn unary<Req, Resp, F, Fut>(self, method: impl MethodName<Req, Resp>, handler: F) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(Unary { handler, _types: std::marker::PhantomData }))
+        self.add(method.name(), Arc::new(Unary { handler, _types: std::marker::PhantomData }))
     }
 
     /// Adds a server-streaming method: one request in, responses written to a sink.
-    pub fn server_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn server_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }))
+        self.add(
+            method.name(),
+            Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }),
+        )
     }
 
     /// Adds a client-streaming method: a stream of requests in, one response out.
-    pub fn client_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn client_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }))
+        self.add(
+            method.name(),
+            Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }),
+        )
     }
 
     /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
-    pub fn bidi_streaming<Req, Resp, F, Fut>(self, method: &str, handler: F) -> Service
+    pub fn bidi_streaming<Req, Resp, F, Fut>(
+        self,
+        method: impl MethodName<Req, Resp>,
+        handler: F,
+    ) -> Service
     where
         Req: prost::Message + Default + std::fmt::Debug + 'static,
         Resp: prost::Message + std::fmt::Debug + 'static,
         F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        self.add(method, Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
-    }
-}
-
-/// Reads the single request of a unary or server-streaming call, up to the end of the stream.
-async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
-    reader: &mut MessageReader,
-    trace: Option<&CallTrace>,
-) -> Result<Req, Status> {
-    let Some(first) = reader.message(super::call::status_from_h2).await? else {
-        return Err(Status::unimplemented(
-            "request cardinality violation: expected one request message, received none",
-        ));
-    };
-    // Decoded (and traced) now, in wire order; a second message still fails first.
-    let decoded =
-        crate::call::recv::decode_message(first, reader.last_compressed(), trace, "request");
-    if reader.message(super::call::status_from_h2).await?.is_some() {
-        return Err(Status::unimplemented(
-            "request cardinality violation: expected one request message, received more",
-        ));
-    }
-    decoded
-}
-
-/// Encodes a unary reply in the response's encoding, settled now if no earlier step did.
-fn encode_reply<Resp: prost::Message + std::fmt::Debug>(
-    resp: &Resp,
-    outbox: &Outbox,
-    max: usize,
-    trace: Option<&CallTrace>,
-) -> Result<Reply, Status> {
-    let encoding = outbox.lock().freeze_encoding();
-    let mut buf = BytesMut::new();
-    encode_compressed(resp, encoding, max, &mut buf)?;
-    // Traced when the driver sends it, after the response headers: formatted now, as the
-    // message itself is gone by then.
-    let shown = trace.map(|_| format!("{resp:?}"));
-    Ok(Reply::Unary(buf.freeze(), shown))
-}
-
-macro_rules! adapter {
-    ($name:ident) => {
-        struct $name<F, Req, Resp> {
-            handler: F,
-            _types: std::marker::PhantomData<fn(Req) -> Resp>,
-        }
-    };
-}
-adapter!(Unary);
-adapter!(ServerStreaming);
-adapter!(ClientStreaming);
-adapter!(Bidi);
-
-impl<Req, Resp, F, Fut> Handler for Unary<F, Req, Resp>
-where
-    Req: prost::Message + Default + std::fmt::Debug + 'static,
-    Resp: prost::Message + std::fmt::Debug + 'static,
-    F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-{
-    fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
-        Box::pin(async move {
-            let trace = call.ctx.trace.clone();
-            let req = single_request::<Req>(&mut call.reader, trace.as_ref()).await?;
-            call.ctx.request_compressed = call.reader.last_compressed();
-            let outbox = call.ctx.outbox();
-            let resp = (self.handler)(call.ctx, req).await?;
-            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
-        })
-    }
-}
-
-impl<Req, Resp, F, Fut> Handler for ServerStreaming<F, Req, Resp>
-where
-    Req: prost::Message + Default + std::fmt::Debug + 'static,
-    Resp: prost::Message + std::fmt::Debug + 'static,
-    F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Status>> + Send + 'static,
-{
-    fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
-        Box::pin(async move {
-            let req = single_request::<Req>(&mut call.reader, call.ctx.trace.as_ref()).await?;
-            call.ctx.request_compressed = call.reader.last_compressed();
-            let sink =
-                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
-            (self.handler)(call.ctx, req, sink).await?;
-            Ok(Reply::Streamed)
-        })
-    }
-}
-
-impl<Req, Resp, F, Fut> Handler for ClientStreaming<F, Req, Resp>
-where
-    Req: prost::Message + Default + std::fmt::Debug + 'static,
-    Resp: prost::Message + std::fmt::Debug + 'static,
-    F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-{
-    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
-        Box::pin(async move {
-            let trace = call.ctx.trace.clone();
-            let requests = RequestStream::new(call.reader, trace.clone());
-            let outbox = call.ctx.outbox();
-            let resp = (self.handler)(call.ctx, requests).await?;
-            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
-        })
-    }
-}
-
-impl<Req, Resp, F, Fut> Handler for Bidi<F, Req, Resp>
-where
-    Req: prost::Message + Default + std::fmt::Debug + 'static,
-    Resp: prost::Message + std::fmt::Debug + 'static,
-    F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Status>> + Send + 'static,
-{
-    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
-        Box::pin(async move {
-            let requests = RequestStream::new(call.reader, call.ctx.trace.clone());
-            let sink =
-                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
-            (self.handler)(call.ctx, requests, sink).await?;
-            Ok(Reply::Streamed)
-        })
+        self.add(method.name(), Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
     }
 }
 

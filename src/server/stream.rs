@@ -1,4 +1,7 @@
 //! The two halves a streaming handler holds: [`RequestStream`] to read, [`ResponseSink`] to write.
+//! The client's are named the same way, after the messages in them: it writes on a
+//! [`RequestSink`](crate::client::RequestSink) and reads a
+//! [`ResponseStream`](crate::client::ResponseStream).
 
 use std::borrow::Borrow;
 use std::fmt;

@@ -5,6 +5,8 @@
 //! trailing metadata. How a status travels as trailers lives in [`trailers`]; how HTTP and
 //! HTTP/2 failures map to codes when no status arrived lives in [`mapping`].
 
+#[cfg(feature = "error-details")]
+pub mod details;
 pub mod mapping;
 pub mod trailers;
 

@@ -29,6 +29,7 @@
 //! Binding is synchronous and needs no runtime, so a server reports a bad socket path before it
 //! starts; the bound `Listener` becomes a `TokioListener` once a runtime is running.
 
+mod into_target;
 mod peer;
 mod target;
 pub(crate) mod tcp;
@@ -45,6 +46,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+pub use self::into_target::IntoTarget;
 pub use self::peer::Peer;
 pub use self::target::Target;
 use crate::{Error, ErrorKind};

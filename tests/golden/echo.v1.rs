@@ -158,6 +158,25 @@ pub mod echo_server {
 pub mod echo_client {
     use ::h2grpc::__codegen as codegen;
 
+    /// `/echo.v1.Echo/Say`: its path, request and response types.
+    pub const SAY: codegen::Method<super::EchoRequest, super::EchoReply> =
+        codegen::Method::new("/echo.v1.Echo/Say");
+
+    /// `/echo.v1.Echo/Repeat`: its path, request and response types.
+    pub const REPEAT: codegen::Method<super::RepeatRequest, super::EchoReply> =
+        codegen::Method::new("/echo.v1.Echo/Repeat");
+
+    /// `/echo.v1.Echo/Collect`: its path, request and response types.
+    pub const COLLECT: codegen::Method<super::EchoRequest, super::EchoReply> =
+        codegen::Method::new("/echo.v1.Echo/Collect");
+
+    /// `/echo.v1.Echo/Chat`: its path, request and response types.
+    pub const CHAT: codegen::Method<super::EchoRequest, super::EchoReply> =
+        codegen::Method::new("/echo.v1.Echo/Chat");
+
+    /// `/echo.v1.Echo/Ping`: its path, request and response types.
+    pub const PING: codegen::Method<(), ()> = codegen::Method::new("/echo.v1.Echo/Ping");
+
     /// Echoes what it is sent, in each of the four call kinds.
     ///
     /// A typed client of `echo.v1.Echo`: one method per RPC, each taking its
@@ -171,6 +190,12 @@ pub mod echo_client {
         /// A client making its calls on `channel`.
         pub fn new(channel: codegen::Channel) -> Self {
             EchoClient { channel }
+        }
+
+        /// Connects a new channel to `target`: a target string (`"unix:/run/app.sock"`,
+        /// `"host:port"`), a `Target` or a Unix socket `Path`.
+        pub async fn connect(target: impl codegen::IntoTarget) -> Result<Self, codegen::Error> {
+            Ok(Self::new(codegen::Channel::connect(target).await?))
         }
 
         /// The channel the calls go through.
@@ -187,7 +212,7 @@ pub mod echo_client {
             options: codegen::CallOptions,
         ) -> Result<codegen::Response<super::EchoReply>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.unary("/echo.v1.Echo/Say", request, options).await
+            self.channel.unary(SAY, request, options).await
         }
 
         /// Returns the text `count` times.
@@ -197,9 +222,9 @@ pub mod echo_client {
             &self,
             request: impl codegen::Borrow<super::RepeatRequest>,
             options: codegen::CallOptions,
-        ) -> Result<codegen::Streaming<super::EchoReply>, codegen::Status> {
+        ) -> Result<codegen::ResponseStream<super::EchoReply>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.server_streaming("/echo.v1.Echo/Repeat", request, options).await
+            self.channel.server_streaming(REPEAT, request, options).await
         }
 
         /// Joins every request's text.
@@ -212,7 +237,7 @@ pub mod echo_client {
             codegen::ClientStreamingCall<super::EchoRequest, super::EchoReply>,
             codegen::Status,
         > {
-            self.channel.client_streaming("/echo.v1.Echo/Collect", options).await
+            self.channel.client_streaming(COLLECT, options).await
         }
 
         /// Answers each request as it arrives.
@@ -222,10 +247,10 @@ pub mod echo_client {
             &self,
             options: codegen::CallOptions,
         ) -> Result<
-            (codegen::RequestSink<super::EchoRequest>, codegen::Streaming<super::EchoReply>),
+            (codegen::RequestSink<super::EchoRequest>, codegen::ResponseStream<super::EchoReply>),
             codegen::Status,
         > {
-            self.channel.bidi_streaming("/echo.v1.Echo/Chat", options).await
+            self.channel.bidi_streaming(CHAT, options).await
         }
 
         /// Nothing in, nothing out: google.protobuf.Empty is `()`.
@@ -237,7 +262,7 @@ pub mod echo_client {
             options: codegen::CallOptions,
         ) -> Result<codegen::Response<()>, codegen::Status> {
             let request = codegen::Borrow::borrow(&request);
-            self.channel.unary("/echo.v1.Echo/Ping", request, options).await
+            self.channel.unary(PING, request, options).await
         }
     }
 }

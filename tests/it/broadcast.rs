@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use h2grpc::client::{Channel, ChannelBuilder, Streaming};
+use h2grpc::client::{Channel, ChannelBuilder, ResponseStream};
 use h2grpc::server::{Broadcast, SlowSubscriber};
 use h2grpc::{CallOptions, Code, Service, Status, Target};
 
@@ -23,7 +23,7 @@ fn subscription_service(feed: Broadcast<Payload>) -> Service {
     })
 }
 
-async fn subscribe(channel: &Channel) -> Streaming<Payload> {
+async fn subscribe(channel: &Channel) -> ResponseStream<Payload> {
     channel
         .server_streaming("/test.Feed/Subscribe", &(), CallOptions::new())
         .await
@@ -75,7 +75,7 @@ async fn a_thousand_subscribers_each_receive_a_hundred_messages_in_order() {
 
 /// A slow subscriber on its own connection with a small window stops reading; the fast one
 /// receives every message right after it is published.
-async fn slow_subscriber_does_not_delay_others(policy: SlowSubscriber) -> Streaming<Payload> {
+async fn slow_subscriber_does_not_delay_others(policy: SlowSubscriber) -> ResponseStream<Payload> {
     let feed = Broadcast::new(4, policy);
     let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
     let fast_channel = server.channel().await;

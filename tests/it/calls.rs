@@ -2,7 +2,7 @@
 //! outlives its handler.
 
 use bytes::Bytes;
-use h2grpc::client::{Channel, Streaming};
+use h2grpc::client::{Channel, ResponseStream};
 use h2grpc::server::{RequestStream, ResponseSink};
 use h2grpc::{CallOptions, Code, Service, Status};
 use tokio::sync::mpsc;
@@ -146,7 +146,7 @@ async fn start(transport: Transport) -> Fixture {
     Fixture { server, channel, orphans, firehose }
 }
 
-async fn drain(stream: &mut Streaming<Payload>) -> Result<Vec<u32>, Status> {
+async fn drain(stream: &mut ResponseStream<Payload>) -> Result<Vec<u32>, Status> {
     let mut seen = Vec::new();
     while let Some(p) = stream.message().await? {
         seen.push(number(&p));

@@ -1,12 +1,12 @@
 //! Client cancellation, end to end: whichever way a client gives up on a call (dropping the
-//! call future, dropping a `Streaming`, `cancel()`), the handler's `ctx.cancelled()` fires within
+//! call future, dropping a `ResponseStream`, `cancel()`), the handler's `ctx.cancelled()` fires within
 //! 100 ms, its sink and request stream fail from then on, the client sees CANCELLED, and the
 //! connection goes on serving other calls.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use h2grpc::client::{Channel, RequestSink, Streaming};
+use h2grpc::client::{Channel, RequestSink, ResponseStream};
 use h2grpc::server::ResponseSink;
 use h2grpc::{CallContext, CallOptions, Code, Service, Status};
 use tokio::sync::mpsc::UnboundedSender;
@@ -143,7 +143,7 @@ struct Fixture {
     channel: Channel,
     started: Events<()>,
     seen: Events<Seen>,
-    witness: (RequestSink<Payload>, Streaming<Payload>),
+    witness: (RequestSink<Payload>, ResponseStream<Payload>),
     transport: Transport,
 }
 
@@ -232,7 +232,7 @@ async fn dropping_a_unary_call_future_cancels_the_handler_within_100ms() {
     }
 }
 
-async fn open_server_stream(f: &mut Fixture) -> Streaming<Payload> {
+async fn open_server_stream(f: &mut Fixture) -> ResponseStream<Payload> {
     let mut stream = f
         .channel
         .server_streaming::<_, Payload>(
@@ -279,8 +279,12 @@ async fn a_handler_waiting_for_flow_control_sees_its_send_fail_when_the_client_l
         f.started.next("the handler to wait for flow control").await;
         let at = Instant::now();
         drop(stream);
-        let seen = f.observed("drop a Streaming whose handler waits for flow control", at).await;
-        assert_handler_halves_fail(&seen, "drop a Streaming whose handler waits for flow control");
+        let seen =
+            f.observed("drop a ResponseStream whose handler waits for flow control", at).await;
+        assert_handler_halves_fail(
+            &seen,
+            "drop a ResponseStream whose handler waits for flow control",
+        );
         f.still_serves(1).await;
         f.stop().await;
     }
@@ -293,9 +297,9 @@ async fn cancelling_a_server_stream_cancels_the_handler_and_the_client_sees_canc
         let mut stream = open_server_stream(&mut f).await;
         let at = Instant::now();
         stream.cancel();
-        assert_cancelled(stream.message().await, "Streaming::message after cancel()");
-        let seen = f.observed("Streaming::cancel on a server stream", at).await;
-        assert_handler_halves_fail(&seen, "Streaming::cancel on a server stream");
+        assert_cancelled(stream.message().await, "ResponseStream::message after cancel()");
+        let seen = f.observed("ResponseStream::cancel on a server stream", at).await;
+        assert_handler_halves_fail(&seen, "ResponseStream::cancel on a server stream");
         f.still_serves(1).await;
         f.stop().await;
     }
@@ -342,7 +346,7 @@ async fn dropping_a_client_stream_cancels_the_handler() {
     }
 }
 
-async fn open_bidi(f: &mut Fixture) -> (RequestSink<Payload>, Streaming<Payload>) {
+async fn open_bidi(f: &mut Fixture) -> (RequestSink<Payload>, ResponseStream<Payload>) {
     let (mut tx, mut rx) = f
         .channel
         .bidi_streaming::<Payload, Payload>("/test.Hang/Chat", CallOptions::new())
@@ -361,10 +365,13 @@ async fn cancelling_the_response_side_of_a_bidi_call_cancels_the_handler() {
         let (mut tx, mut rx) = open_bidi(&mut f).await;
         let at = Instant::now();
         rx.cancel();
-        assert_cancelled(rx.message().await, "Streaming::message after cancel()");
-        let seen = f.observed("Streaming::cancel on a bidi call", at).await;
-        assert_handler_halves_fail(&seen, "Streaming::cancel on a bidi call");
-        assert!(tx.send(payload(1)).await.is_err(), "RequestSink::send after Streaming::cancel");
+        assert_cancelled(rx.message().await, "ResponseStream::message after cancel()");
+        let seen = f.observed("ResponseStream::cancel on a bidi call", at).await;
+        assert_handler_halves_fail(&seen, "ResponseStream::cancel on a bidi call");
+        assert!(
+            tx.send(payload(1)).await.is_err(),
+            "RequestSink::send after ResponseStream::cancel"
+        );
         f.still_serves(1).await;
         f.stop().await;
     }
@@ -378,7 +385,7 @@ async fn cancelling_the_request_side_of_a_bidi_call_cancels_the_handler() {
         let at = Instant::now();
         tx.cancel();
         assert_cancelled(tx.send(payload(1)).await, "RequestSink::send after cancel()");
-        assert_cancelled(rx.message().await, "Streaming::message after RequestSink::cancel()");
+        assert_cancelled(rx.message().await, "ResponseStream::message after RequestSink::cancel()");
         let seen = f.observed("RequestSink::cancel", at).await;
         assert_handler_halves_fail(&seen, "RequestSink::cancel");
         f.still_serves(1).await;
@@ -393,7 +400,7 @@ async fn dropping_both_halves_of_a_bidi_call_cancels_the_handler() {
             let how = if sink_first {
                 "drop the RequestSink, then the Streaming"
             } else {
-                "drop the Streaming, then the RequestSink"
+                "drop the ResponseStream, then the RequestSink"
             };
             let mut f = Fixture::new(transport).await;
             let (tx, rx) = open_bidi(&mut f).await;

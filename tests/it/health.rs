@@ -14,7 +14,7 @@ fn request(service: &str) -> HealthCheckRequest {
 }
 
 async fn next_status(
-    stream: &mut h2grpc::client::Streaming<h2grpc::health::HealthCheckResponse>,
+    stream: &mut h2grpc::client::ResponseStream<h2grpc::health::HealthCheckResponse>,
 ) -> ServingStatus {
     let message = tokio::time::timeout(Duration::from_secs(5), stream.message())
         .await

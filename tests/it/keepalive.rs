@@ -149,7 +149,7 @@ async fn keepalive_while_idle_pings_a_connection_without_calls() {
 async fn goaway_too_many_pings_doubles_the_interval_for_the_next_connection() {
     let interval = Duration::from_millis(150);
     let listener = RawListener::bind();
-    let mut builder = Channel::builder(&listener.target()).unwrap();
+    let mut builder = Channel::builder(listener.target()).unwrap();
     builder.keepalive_interval(interval).keepalive_while_idle(true);
 
     // First connection, without calls: its first keepalive PING is answered with GOAWAY
@@ -235,7 +235,7 @@ async fn a_server_that_stops_answering_fails_the_calls_unavailable_and_the_chann
         .unary("Echo", |_ctx, req: Payload| async move { Ok::<_, Status>(req) });
     let server = Server::builder().add_service(service).build_unbound();
     let listener = RawListener::bind();
-    let channel = Channel::builder(&listener.target())
+    let channel = Channel::builder(listener.target())
         .unwrap()
         .keepalive_interval(INTERVAL)
         .keepalive_timeout(timeout)

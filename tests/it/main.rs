@@ -1,5 +1,6 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
+mod api;
 mod broadcast;
 mod calls;
 mod cancel;
@@ -15,6 +16,7 @@ mod header_limits;
 mod health;
 mod hostile;
 mod intercept;
+mod intercept_async;
 mod keepalive;
 mod metadata;
 mod peer;

@@ -146,8 +146,7 @@ async fn a_wait_for_ready_call_made_while_the_server_is_down_succeeds_once_it_is
 async fn a_wait_for_ready_call_fails_at_its_deadline_if_the_server_stays_down() {
     const TIMEOUT: Duration = Duration::from_millis(300);
     let dir = tempfile::tempdir().unwrap();
-    let channel =
-        Channel::lazy(&format!("unix:{}", dir.path().join("nobody.sock").display())).unwrap();
+    let channel = Channel::lazy(dir.path().join("nobody.sock")).unwrap();
     let start = Instant::now();
     let options = CallOptions::new().wait_for_ready(true).timeout(TIMEOUT);
     let status = which(&channel, options).await.expect_err("no server");

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use h2grpc::client::{RequestSink, Streaming};
+use h2grpc::client::{RequestSink, ResponseStream};
 use h2grpc::health::HealthReporter;
 use h2grpc::reflection::{
     ExtensionRequest, MessageRequest, MessageResponse, ServerReflectionClient,
@@ -47,7 +47,7 @@ fn echo_set() -> Vec<u8> {
 /// One reflection stream, kept open: `ask` sends one request and waits for its answer.
 struct Stream {
     requests: RequestSink<ServerReflectionRequest>,
-    responses: Streaming<ServerReflectionResponse>,
+    responses: ResponseStream<ServerReflectionResponse>,
 }
 
 impl Stream {

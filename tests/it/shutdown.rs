@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use h2grpc::client::Streaming;
+use h2grpc::client::ResponseStream;
 use h2grpc::server::{Builder, ShutdownHandle};
 use h2grpc::{CallContext, CallOptions, Channel, Code, Error, Service, Status};
 use tokio::sync::mpsc::UnboundedSender;
@@ -107,7 +107,11 @@ impl Timed {
     }
 }
 
-async fn open(channel: &Channel, method: &str, events: &mut Events<Event>) -> Streaming<Payload> {
+async fn open(
+    channel: &Channel,
+    method: &str,
+    events: &mut Events<Event>,
+) -> ResponseStream<Payload> {
     let path = format!("/test.Drain/{method}");
     let mut stream = channel
         .server_streaming::<_, Payload>(&path, &StreamReq::default(), CallOptions::new())

@@ -229,7 +229,7 @@ async fn a_cleartext_client_against_the_tls_port_fails_and_tls_clients_are_still
     let (server, port) = serve_tls(server_tls(&pki().server), vec![echo()], |b| {
         b.trace(Trace::new(sink.clone()));
     });
-    let cleartext = Channel::lazy(&format!("127.0.0.1:{port}")).expect("target");
+    let cleartext = Channel::lazy(format!("127.0.0.1:{port}")).expect("target");
     let status = call(&cleartext).await.expect_err("cleartext against tls");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert!(status.message().contains("needs an https:// target"), "{status:?}");
@@ -304,7 +304,7 @@ async fn the_trace_shows_tls_version_cipher_and_alpn_on_both_sides() {
     let (server, port) = serve_tls(server_tls(&pki().server), vec![echo()], |b| {
         b.trace(Trace::new(server_sink.clone()));
     });
-    let channel = Channel::builder(&format!("https://localhost:{port}"))
+    let channel = Channel::builder(format!("https://localhost:{port}"))
         .expect("target")
         .tls(trusting_ca())
         .trace(Trace::new(client_sink.clone()))
@@ -347,7 +347,7 @@ async fn streaming_compression_deadlines_and_reconnection_work_over_tls() {
     let (server, port) = serve_tls(server_tls(&pki().server), vec![service], |b| {
         b.send_compression(h2grpc::codec::compression::Encoding::Gzip);
     });
-    let channel = Channel::builder(&format!("https://localhost:{port}"))
+    let channel = Channel::builder(format!("https://localhost:{port}"))
         .expect("target")
         .tls(trusting_ca())
         .send_compression(h2grpc::codec::compression::Encoding::Gzip)
@@ -415,7 +415,7 @@ async fn a_tap_above_tls_sees_plaintext_http2_on_both_sides() {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
     let tap = Tap::new(tls.connect(tcp, "localhost").await.expect("tls connect"));
     let client_log = tap.log();
-    let channel = Channel::builder(&format!("https://localhost:{port}"))
+    let channel = Channel::builder(format!("https://localhost:{port}"))
         .expect("target")
         .tls(tls)
         .connect_with_io(tap)

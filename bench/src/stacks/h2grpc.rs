@@ -86,7 +86,7 @@ impl Stack for H2grpc {
             let channel = Channel::builder(&addr)?.tls(tls).connect().await?;
             return Ok(H2grpcClient(BenchClient::new(channel)));
         }
-        let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
+        let channel = Channel::connect(format!("unix:{}", socket.display())).await?;
         Ok(H2grpcClient(BenchClient::new(channel)))
     }
 }

@@ -87,10 +87,10 @@ fn each_call_kind_gets_its_signature_and_builder() {
         ".client_streaming(\"Up\"",
         ".bidi_streaming(\"Both\"",
         ") -> Result<codegen::Response<super::Resp>, codegen::Status> {",
-        ") -> Result<codegen::Streaming<super::Resp>, codegen::Status> {",
+        ") -> Result<codegen::ResponseStream<super::Resp>, codegen::Status> {",
         ") -> Result<codegen::ClientStreamingCall<super::Req, super::Resp>, codegen::Status> {",
         // Past 100 columns: broken as rustfmt would.
-        ") -> Result<\n            (codegen::RequestSink<super::Req>, codegen::Streaming<super::Resp>),\n            codegen::Status,\n        > {",
+        ") -> Result<\n            (codegen::RequestSink<super::Req>, codegen::ResponseStream<super::Resp>),\n            codegen::Status,\n        > {",
     ] {
         assert!(code.contains(expected), "missing {expected:?} in\n{code}");
     }
