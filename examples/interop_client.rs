@@ -397,6 +397,27 @@ fn arg(name: &str) -> Option<String> {
     None
 }
 
+/// `--tls_dir DIR` trusts `DIR/ca.pem`; `--server_name NAME` verifies that name instead of
+/// the address's host; `--mtls` presents `DIR/client.pem` and `DIR/client.key`.
+async fn connect(addr: &str) -> Result<Channel, Box<dyn std::error::Error>> {
+    use h2grpc::transport::tls::ClientTls;
+    let mut builder = Channel::builder(addr)?;
+    if let Some(dir) = arg("tls_dir").map(std::path::PathBuf::from) {
+        let mut tls = ClientTls::new().ca_pem(std::fs::read(dir.join("ca.pem"))?)?;
+        if std::env::args().any(|a| a == "--mtls") {
+            tls = tls.identity_pem(
+                std::fs::read(dir.join("client.pem"))?,
+                std::fs::read(dir.join("client.key"))?,
+            )?;
+        }
+        if let Some(name) = arg("server_name") {
+            tls = tls.server_name(name);
+        }
+        builder.tls(tls);
+    }
+    Ok(builder.connect().await?)
+}
+
 #[tokio::main]
 async fn main() {
     let (Some(addr), Some(case)) = (arg("addr"), arg("test_case")) else {
@@ -405,7 +426,7 @@ async fn main() {
         );
         std::process::exit(2);
     };
-    let client = match Channel::connect(&addr).await {
+    let client = match connect(&addr).await {
         Ok(channel) => TestServiceClient::new(channel),
         Err(err) => {
             eprintln!("cannot connect to {addr}: {err}");

@@ -5,7 +5,14 @@
 //! cargo run --example interop_server -- --addr unix:/tmp/interop.sock   # or --addr 127.0.0.1:50051
 //! ```
 //!
-//! Prints `listening on ADDR` once clients may connect; serves until SIGTERM or Ctrl-C.
+//! Prints `listening on ADDR` once clients may connect (with the port a `:0` address was
+//! given); serves until SIGTERM or Ctrl-C.
+//!
+//! TLS: `--tls_dir DIR` serves TLS with `DIR/server.pem` and `DIR/server.key`
+//! (`cargo run --example tls_test_certs -- DIR` writes them); `--mtls` also requires client
+//! certificates issued by `DIR/ca.pem` and admits only the SPIFFE ID
+//! `spiffe://h2grpc.test/client` (an interceptor reading `Peer::tls`), refusing others with
+//! PERMISSION_DENIED.
 //! `UnimplementedCall` keeps the generated default (UNIMPLEMENTED), and
 //! `grpc.testing.UnimplementedService` is not served at all. `tests/peers/run` drives it.
 
@@ -192,25 +199,56 @@ impl TestService for Interop {
     }
 }
 
-fn addr_arg() -> Option<String> {
+fn arg(name: &str) -> Option<String> {
     let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if let Some(value) = arg.strip_prefix("--addr=") {
+    let flag = format!("--{name}");
+    while let Some(a) = args.next() {
+        if let Some(value) = a.strip_prefix(&flag).and_then(|rest| rest.strip_prefix('=')) {
             return Some(value.to_owned());
         }
-        if arg == "--addr" {
+        if a == flag {
             return args.next();
         }
     }
     None
 }
 
+fn has_flag(name: &str) -> bool {
+    std::env::args().any(|a| a == format!("--{name}"))
+}
+
+/// `--tls_dir DIR [--mtls]`: TLS from the test certificates, and with `--mtls` the client
+/// identity check.
+fn tls(builder: &mut h2grpc::server::Builder) -> Result<(), Box<dyn std::error::Error>> {
+    use h2grpc::transport::tls::ServerTls;
+    let Some(dir) = arg("tls_dir").map(std::path::PathBuf::from) else { return Ok(()) };
+    let mut tls = ServerTls::from_pem(
+        std::fs::read(dir.join("server.pem"))?,
+        std::fs::read(dir.join("server.key"))?,
+    )?;
+    if has_flag("mtls") {
+        tls = tls.require_client_cert(std::fs::read(dir.join("ca.pem"))?)?;
+        builder.intercept(|ctx| {
+            let id = ctx.peer().tls().and_then(|tls| tls.uri_sans().next()).unwrap_or_default();
+            if id == "spiffe://h2grpc.test/client" {
+                Ok(())
+            } else {
+                Err(Status::permission_denied(format!("client {id:?} is not allowed")))
+            }
+        });
+    }
+    builder.tls(tls);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     use h2grpc::health::{HealthReporter, ServingStatus};
 
-    let Some(addr) = addr_arg() else {
-        eprintln!("usage: interop_server --addr unix:/path/to.sock | host:port");
+    let Some(addr) = arg("addr") else {
+        eprintln!(
+            "usage: interop_server --addr unix:/path/to.sock | host:port [--tls_dir DIR [--mtls]]"
+        );
         std::process::exit(2);
     };
     let mut builder = Server::builder();
@@ -221,6 +259,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let health = HealthReporter::new();
     health.set_status("grpc.testing.TestService", ServingStatus::Serving);
     builder.add_service(health.service());
+    tls(&mut builder)?;
     tokio::spawn(async move {
         let mut timer = tokio::time::interval(std::time::Duration::from_millis(50));
         for serving in [true, false].into_iter().cycle() {

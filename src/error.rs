@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Protocol,
     /// Any other IO failure.
     Io,
+    /// A TLS configuration did not load (bad PEM, a key that does not fit its certificate), or
+    /// a TLS handshake failed (an untrusted, expired or misnamed certificate; feature `tls`).
+    Tls,
 }
 
 /// A transport failure, with a message that says what to do about it.

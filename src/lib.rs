@@ -111,6 +111,8 @@ pub use crate::metadata::Metadata;
 pub use crate::method::Method;
 pub use crate::server::{CallContext, Server, Service};
 pub use crate::status::{Code, Status};
+#[cfg(feature = "tls")]
+pub use crate::transport::tls::{ClientTls, ServerTls};
 pub use crate::transport::{Peer, Target};
 
 #[doc(hidden)]

@@ -301,3 +301,19 @@ async fn wiretap_prints_wire_md() {
         assert!(transcript.contains(needle), "the transcript lacks {needle:?}");
     }
 }
+
+#[tokio::test]
+async fn tls_test_certs_writes_a_ca_a_server_and_a_client_identity_that_load() {
+    use h2grpc::transport::tls::{ClientTls, ServerTls};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stdout = run("tls_test_certs", &[dir.path().to_str().expect("utf-8 temp path")]).await;
+    assert!(stdout.starts_with("wrote ca.pem, server.pem, server.key"), "{stdout}");
+    let read = |name: &str| std::fs::read(dir.path().join(name)).expect(name);
+    ServerTls::from_pem(read("server.pem"), read("server.key"))
+        .and_then(|tls| tls.require_client_cert(read("ca.pem")))
+        .expect("the server identity and the CA load");
+    ClientTls::new()
+        .ca_pem(read("ca.pem"))
+        .and_then(|tls| tls.identity_pem(read("client.pem"), read("client.key")))
+        .expect("the client identity loads");
+}

@@ -13,6 +13,7 @@
 //! src/stacks/h2grpc.rs  h2grpc: generated bench_server / bench_client
 //! src/stacks/tonic.rs   tonic: generated BenchServer/BenchClient, UnixListenerStream, connector
 //! src/stacks/floor.rs   the floor: gRPC echo on bare h2 (coalescing, poll_capacity)
+//! src/tls.rs            H2GRPC_BENCH_TLS=DIR: h2grpc and tonic over TLS on TCP loopback
 //! src/bin/bench-*.rs    one binary per stack, so a server binary holds only its own stack
 //! src/bin/bench-run.rs  the orchestrator: rounds A B C A B C, medians, ratios, BENCHMARKS.md
 //! ```
@@ -25,6 +26,7 @@ use std::path::Path;
 
 pub mod cli;
 pub mod stacks;
+pub mod tls;
 pub mod workload;
 
 /// The generated messages (`Payload`, `StreamReq`) and tonic's `bench_client`/`bench_server`.

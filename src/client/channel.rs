@@ -20,6 +20,13 @@ use crate::status::Status;
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::{IntoTarget, Target};
 
+/// What a failed cleartext HTTP/2 handshake suggests.
+const NOT_GRPC_HINT: &str = if cfg!(feature = "tls") {
+    "is it a gRPC server? (one that speaks TLS needs an https:// target or ChannelBuilder::tls)"
+} else {
+    "is it a gRPC server?"
+};
+
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`].
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
@@ -40,6 +47,9 @@ pub(crate) struct ClientConfig {
     keepalive_timeout: Duration,
     keepalive_while_idle: bool,
     pub(crate) trace: Trace,
+    /// TLS on every connection (see [`ChannelBuilder::tls`]).
+    #[cfg(feature = "tls")]
+    tls: Option<crate::transport::tls::ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -61,6 +71,8 @@ impl Default for ClientConfig {
             keepalive_timeout: Duration::from_secs(20),
             keepalive_while_idle: false,
             trace: Trace::off(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -267,6 +279,27 @@ impl ChannelBuilder {
         self
     }
 
+    /// Speaks TLS to the server (feature `tls`), verifying its certificate by `tls`'s roots and
+    /// server name, presenting `tls`'s client certificate if it has one, negotiating ALPN `h2`
+    /// and sending `:scheme https`. An `https://` target sets this with the roots of the
+    /// `tls-webpki-roots` or `tls-native-roots` feature; this replaces them. A certificate
+    /// that fails verification fails the connection with [`ErrorKind::Tls`], and calls with
+    /// UNAVAILABLE, the reason named (unknown issuer, name mismatch, expired). Default:
+    /// cleartext, except for `https://` targets.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use h2grpc::{transport::tls::ClientTls, Channel};
+    /// let tls = ClientTls::new().ca_pem(std::fs::read("ca.pem")?)?;
+    /// let channel = Channel::builder("https://api.internal:8443")?.tls(tls).connect().await?;
+    /// # drop(channel); Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(&mut self, tls: crate::transport::tls::ClientTls) -> &mut Self {
+        self.config.tls = Some(tls);
+        self
+    }
+
     /// Connects now; fails if the server cannot be reached.
     pub async fn connect(&self) -> Result<Channel, Error> {
         let channel = self.connect_lazy();
@@ -412,8 +445,20 @@ impl Channel {
     }
 
     /// A builder for a channel to `target`, to change limits and timeouts.
+    ///
+    /// With the `tls` feature, `https://host[:port]` target strings speak TLS (port 443 by
+    /// default); see `ChannelBuilder::tls`.
     pub fn builder(target: impl IntoTarget) -> Result<ChannelBuilder, Error> {
-        Ok(ChannelBuilder::from(target.into_target()?))
+        let (target, https) = target.into_target_and_https()?;
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+        let mut builder = ChannelBuilder::from(target);
+        #[cfg(feature = "tls")]
+        if https {
+            builder.tls(crate::transport::tls::ClientTls::for_https());
+        }
+        #[cfg(not(feature = "tls"))]
+        let _ = https;
+        Ok(builder)
     }
 
     /// The target this channel connects to.
@@ -425,7 +470,7 @@ impl Channel {
         let path = PathAndQuery::try_from(path)
             .map_err(|_| Status::internal(format!("invalid method path {path:?}")))?;
         let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(Scheme::HTTP);
+        parts.scheme = Some(self.inner.scheme());
         parts.authority = Some(self.inner.authority.clone());
         parts.path_and_query = Some(path);
         http::Uri::from_parts(parts).map_err(|err| Status::internal(err.to_string()))
@@ -439,6 +484,15 @@ impl From<Target> for ChannelBuilder {
 }
 
 impl Inner {
+    /// `https` over TLS, else `http`.
+    fn scheme(&self) -> Scheme {
+        #[cfg(feature = "tls")]
+        if self.config.tls.is_some() {
+            return Scheme::HTTPS;
+        }
+        Scheme::HTTP
+    }
+
     /// A ready sender on a live connection: the current one, or a new one, and the guard that
     /// counts the call as in flight on it until the call drops it.
     ///
@@ -543,6 +597,11 @@ impl Inner {
     async fn establish(&self) -> Result<Conn, Error> {
         self.with_connect_timeout(async {
             let io = crate::transport::connect(&self.target).await?;
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &self.config.tls {
+                let io = tls.connect_to(io, &self.target, &self.config.trace).await?;
+                return self.handshake(io).await;
+            }
             self.handshake(io).await
         })
         .await
@@ -562,10 +621,20 @@ impl Inner {
             .max_header_list_size(self.config.max_header_list_size)
             .max_send_buffer_size(self.config.max_send_buffer_size)
             .enable_push(false);
-        let handshake_failed = |err| {
+        let handshake_failed = |err: h2::Error| {
+            #[cfg(feature = "tls")]
+            if let Some(why) = self
+                .config
+                .tls
+                .as_ref()
+                .and_then(|_| crate::transport::tls::describe_h2_error(&err))
+            {
+                let message = format!("TLS with {} failed: {why}", self.target);
+                return Error::new(ErrorKind::Tls, message);
+            }
             Error::with_source(
                 ErrorKind::Handshake,
-                format!("HTTP/2 handshake with {} failed: is it a gRPC server?", self.target),
+                format!("HTTP/2 handshake with {} failed: {}", self.target, NOT_GRPC_HINT),
                 err,
             )
         };

@@ -74,6 +74,9 @@ pub(crate) struct ServerConfig {
     pub(crate) send_compression: Encoding,
     limits: lifetime::Limits,
     pub(crate) trace: Trace,
+    /// TLS on every accepted connection (see [`Builder::tls`]).
+    #[cfg(feature = "tls")]
+    tls: Option<crate::transport::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +97,8 @@ impl Default for ServerConfig {
             send_compression: Encoding::Identity,
             limits: lifetime::Limits::default(),
             trace: Trace::off(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -535,6 +540,27 @@ impl Builder {
         self
     }
 
+    /// Serves TLS (feature `tls`): every connection accepted by [`serve`](Server::serve)
+    /// starts with a TLS handshake that must finish within the handshake timeout and
+    /// negotiate ALPN `h2`; a connection that fails is closed, and logged in the
+    /// [`trace`](Self::trace), without affecting any other. With client certificates (see
+    /// [`ServerTls::require_client_cert`](crate::transport::tls::ServerTls::require_client_cert)),
+    /// each call's [`Peer::tls`] carries the client's verified identity. Default: cleartext.
+    ///
+    /// ```no_run
+    /// use h2grpc::{transport::tls::ServerTls, Server};
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = ServerTls::from_pem(std::fs::read("server.pem")?, std::fs::read("server.key")?)?
+    ///     .require_client_cert(std::fs::read("clients-ca.pem")?)?;
+    /// let server = Server::builder().tls(tls).bind_tcp("0.0.0.0:8443")?;
+    /// # drop(server); Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(&mut self, tls: crate::transport::tls::ServerTls) -> &mut Self {
+        self.config.tls = Some(tls);
+        self
+    }
+
     fn build(&mut self, listener: Option<transport::Listener>) -> Server {
         #[cfg(feature = "reflection")]
         if let Some(sets) = self.reflection.take() {
@@ -688,6 +714,11 @@ impl Server {
                     Some(Ok(stream)) => {
                         let peer = stream.peer();
                         let shared = self.shared.clone();
+                        #[cfg(feature = "tls")]
+                        if shared.config.tls.is_some() {
+                            connections.spawn(serve_tls(stream, peer, shared));
+                            continue;
+                        }
                         connections.spawn(conn::serve_connection(stream, peer, shared));
                     }
                     // Out of file descriptors and the like: back off briefly, keep serving.
@@ -727,5 +758,27 @@ impl Server {
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         conn::serve_connection(io, peer, self.shared.clone())
+    }
+}
+
+/// One accepted connection under TLS: the handshake (see [`tls::accept`]), then HTTP/2.
+///
+/// [`tls::accept`]: crate::transport::tls::accept
+#[cfg(feature = "tls")]
+async fn serve_tls(stream: crate::transport::Stream, peer: Peer, shared: Arc<ServerShared>) {
+    let config = &shared.config;
+    let Some(tls) = &config.tls else { return };
+    let drain = &shared.shutdown.drain;
+    let accepted = crate::transport::tls::accept(
+        tls,
+        stream,
+        peer,
+        config.handshake_timeout,
+        drain,
+        &config.trace,
+    )
+    .await;
+    if let Some((stream, peer)) = accepted {
+        conn::serve_connection(stream, peer, shared.clone()).await;
     }
 }

@@ -88,6 +88,17 @@ pub enum Payload<'a> {
         /// Its error code.
         reason: h2::Reason,
     },
+    /// The connection's TLS handshake finished (feature `tls`; `stream_id` is 0): protocol
+    /// version, cipher suite, ALPN, SNI, and the peer certificate's first name if it sent one.
+    Tls {
+        /// `TLSv1_3, TLS13_AES_256_GCM_SHA384, ALPN h2, SNI localhost`.
+        summary: &'a str,
+    },
+    /// A server refused a connection in or right after its TLS handshake, and why.
+    TlsFailed {
+        /// Who and why, in words.
+        reason: &'a str,
+    },
 }
 
 /// The kinds of [`Payload`], for filtering.
@@ -108,6 +119,10 @@ pub enum Kind {
     Reset,
     /// [`Payload::GoAway`].
     GoAway,
+    /// [`Payload::Tls`].
+    Tls,
+    /// [`Payload::TlsFailed`].
+    TlsFailed,
 }
 
 impl Payload<'_> {
@@ -121,6 +136,8 @@ impl Payload<'_> {
             Payload::Trailers { .. } => Kind::Trailers,
             Payload::Reset { .. } => Kind::Reset,
             Payload::GoAway { .. } => Kind::GoAway,
+            Payload::Tls { .. } => Kind::Tls,
+            Payload::TlsFailed { .. } => Kind::TlsFailed,
         }
     }
 }
@@ -188,6 +205,8 @@ impl fmt::Display for Payload<'_> {
             }
             Payload::Reset { reason } => write!(f, "RST_STREAM {}", reason_name(reason)),
             Payload::GoAway { reason } => write!(f, "GOAWAY {}", reason_name(reason)),
+            Payload::Tls { summary } => write!(f, "TLS {summary}"),
+            Payload::TlsFailed { reason } => write!(f, "TLS handshake failed: {reason}"),
         }
     }
 }

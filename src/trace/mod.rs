@@ -29,7 +29,9 @@
 //! Messages show their Compressed-Flag, their length and their first 16 bytes in hex, then the
 //! decoded message (`Debug`) when the call is typed; trailers and Trailers-Only responses show
 //! the status they carry, with `grpc-message` percent-decoded; `RST_STREAM` and `GOAWAY` show
-//! their error code. Events go to a [`TraceSink`]: [`Trace::stderr`], [`Trace::to_writer`],
+//! their error code. With TLS (feature `tls`), each connection also reports its handshake,
+//! `TLS TLSv1_3, TLS13_AES_256_GCM_SHA384, ALPN h2, SNI localhost` ([`Payload::Tls`]), and a
+//! server each connection it refused and why ([`Payload::TlsFailed`]). Events go to a [`TraceSink`]: [`Trace::stderr`], [`Trace::to_writer`],
 //! a [`MemorySink`] (tests), a closure, or, with the `tracing` feature, `Trace::tracing()`.
 //!
 //! The trace is off by default and free when off: every hook is one `if let Some(..)` on a

@@ -30,6 +30,16 @@ pub trait IntoTarget: sealed::Sealed {
     /// The target; fails with [`ErrorKind::InvalidTarget`](crate::ErrorKind::InvalidTarget)
     /// only for a string that does not parse.
     fn into_target(self) -> Result<Target, Error>;
+
+    /// The target, and whether it was an `https://` string (feature `tls`), for
+    /// [`Channel::builder`](crate::Channel::builder).
+    #[doc(hidden)]
+    fn into_target_and_https(self) -> Result<(Target, bool), Error>
+    where
+        Self: Sized,
+    {
+        self.into_target().map(|target| (target, false))
+    }
 }
 
 mod sealed {
@@ -42,6 +52,14 @@ macro_rules! by_parse {
         impl IntoTarget for $ty {
             fn into_target(self) -> Result<Target, Error> {
                 Target::parse(&self)
+            }
+
+            fn into_target_and_https(self) -> Result<(Target, bool), Error> {
+                #[cfg(feature = "tls")]
+                if let Some(host_port) = crate::transport::tls::strip_https(&self) {
+                    return Ok((Target::parse(&host_port)?, true));
+                }
+                Ok((Target::parse(&self)?, false))
             }
         }
     )*};

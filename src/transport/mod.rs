@@ -18,10 +18,11 @@
 //!
 //! ```text
 //! target.rs   Target: parse, Display, authority
-//! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown
+//! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown | Tls(TlsPeer)
 //! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
 //! unix_mode.rs  bind with mode and group set before the socket is reachable
 //! tcp.rs      bind_tcp
+//! tls/        ServerTls, ClientTls, TlsPeer (feature "tls")
 //! mod.rs      Stream, connect, Listener -> TokioListener::accept
 //! ```
 //!
@@ -32,6 +33,8 @@ mod into_target;
 mod peer;
 mod target;
 pub(crate) mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub(crate) mod unix;
 mod unix_mode;
 

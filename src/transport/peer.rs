@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 /// For a Unix socket the kernel reports the credentials the peer process had when it connected
 /// (`SO_PEERCRED` on Linux), which a server can use for authorization: they cannot be forged by
 /// the peer. For TCP it is the peer's socket address, which says nothing about who the peer is.
+/// Under TLS (feature `tls`) it is `Peer::Tls`: the TCP peer inside, and what the handshake
+/// established, with a client's verified certificate under mutual TLS (see `Peer::tls`).
 ///
 /// ```
 /// use h2grpc::Peer;
@@ -35,9 +37,13 @@ pub enum Peer {
     },
     /// A TCP peer at this address.
     Tcp(SocketAddr),
-    /// A stream that is neither (an in-memory pipe, a TLS wrapper), or whose peer the operating
-    /// system would not report.
+    /// A stream that is neither (an in-memory pipe, a stream you wrapped yourself), or whose
+    /// peer the operating system would not report.
     Unknown,
+    /// A connection under TLS (feature `tls`): the transport peer inside, and what the
+    /// handshake established, the client's verified certificate included (see [`Peer::tls`]).
+    #[cfg(feature = "tls")]
+    Tls(std::sync::Arc<crate::transport::tls::TlsPeer>),
 }
 
 impl Peer {
@@ -51,6 +57,8 @@ impl Peer {
     pub fn uid(&self) -> Option<u32> {
         match self {
             Peer::Unix { uid, .. } => Some(*uid),
+            #[cfg(feature = "tls")]
+            Peer::Tls(tls) => tls.transport().uid(),
             Peer::Tcp(_) | Peer::Unknown => None,
         }
     }
@@ -65,6 +73,8 @@ impl Peer {
     pub fn gid(&self) -> Option<u32> {
         match self {
             Peer::Unix { gid, .. } => Some(*gid),
+            #[cfg(feature = "tls")]
+            Peer::Tls(tls) => tls.transport().gid(),
             Peer::Tcp(_) | Peer::Unknown => None,
         }
     }
@@ -79,6 +89,8 @@ impl Peer {
     pub fn pid(&self) -> Option<i32> {
         match self {
             Peer::Unix { pid, .. } => *pid,
+            #[cfg(feature = "tls")]
+            Peer::Tls(tls) => tls.transport().pid(),
             Peer::Tcp(_) | Peer::Unknown => None,
         }
     }
@@ -96,7 +108,34 @@ impl Peer {
     pub fn addr(&self) -> Option<SocketAddr> {
         match self {
             Peer::Tcp(addr) => Some(*addr),
+            #[cfg(feature = "tls")]
+            Peer::Tls(tls) => tls.transport().addr(),
             Peer::Unix { .. } | Peer::Unknown => None,
+        }
+    }
+
+    /// What the TLS handshake established, for a connection under TLS (feature `tls`): the
+    /// client's verified certificate chain and its subject alternative names under mutual TLS.
+    /// An interceptor authorizes by them as by [`uid`](Self::uid) on a Unix socket:
+    ///
+    /// ```
+    /// use h2grpc::{Server, Status};
+    ///
+    /// let mut builder = Server::builder();
+    /// builder.intercept(|ctx| {
+    ///     let spiffe_id = ctx.peer().tls().and_then(|tls| tls.uri_sans().next()).unwrap_or("");
+    ///     if spiffe_id == "spiffe://example.org/ns/prod/sa/billing" {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(Status::permission_denied(format!("{spiffe_id:?} may not call this server")))
+    ///     }
+    /// });
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::transport::tls::TlsPeer> {
+        match self {
+            Peer::Tls(tls) => Some(tls),
+            _ => None,
         }
     }
 

@@ -116,7 +116,12 @@ impl Target {
         }
         if let Some((scheme, _)) = s.split_once("://") {
             if is_scheme(scheme) {
-                return Err(invalid(s, &format!("the scheme {scheme:?} is not supported")));
+                let hint = if scheme.eq_ignore_ascii_case("https") {
+                    " (https:// targets are for Channel::builder, with h2grpc's tls feature)"
+                } else {
+                    ""
+                };
+                return Err(invalid(s, &format!("the scheme {scheme:?} is not supported{hint}")));
             }
         }
         parse_host_port(s, s)

@@ -177,9 +177,9 @@ async fn goaway_too_many_pings_doubles_the_interval_for_the_next_connection() {
 
 /// A socket that stops reading and writing, without closing, when told: a peer whose process
 /// froze.
-struct Freezable {
-    io: tokio::net::UnixStream,
-    frozen: Arc<AtomicBool>,
+pub(crate) struct Freezable {
+    pub(crate) io: tokio::net::UnixStream,
+    pub(crate) frozen: Arc<AtomicBool>,
 }
 
 impl AsyncRead for Freezable {

@@ -28,4 +28,6 @@ mod sizes;
 mod smoke;
 mod socket;
 mod support;
+mod tls;
+mod tls_pki;
 mod trace;

@@ -578,6 +578,17 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
         options.rounds,
         options.stacks.join(" "),
     );
+    if let Some(dir) = h2grpc_bench::tls::dir() {
+        let _ = writeln!(
+            out,
+            "**Over TLS**: `{}={}` was set, so server and client talk TLS over TCP on \
+             127.0.0.1 (`TCP_NODELAY` on both sides, a P-256 certificate, rustls with ring on \
+             both stacks: h2grpc's `tls` feature, tonic's `tls-ring`) instead of the Unix \
+             socket the next paragraphs describe.\n",
+            h2grpc_bench::tls::ENV,
+            dir.display()
+        );
+    }
     let _ = writeln!(out, "## Machine\n\n{}", machine(load_before));
     let _ = writeln!(out, "## End to end\n");
     results_table(&mut out, options, &medians);

@@ -47,6 +47,9 @@ impl Stack for Floor {
     type Client = FloorClient;
 
     async fn serve(socket: &Path, ready: impl FnOnce() + Send) -> Result<(), BoxError> {
+        if crate::tls::dir().is_some() {
+            return Err("the floor has no TLS: run with --stacks h2grpc,tonic".into());
+        }
         let listener = tokio::net::UnixListener::bind(socket)?;
         ready();
         loop {

@@ -56,6 +56,20 @@ impl Stack for H2grpc {
     type Client = H2grpcClient;
 
     async fn serve(socket: &Path, ready: impl FnOnce() + Send) -> Result<(), BoxError> {
+        if let Some(dir) = crate::tls::dir() {
+            let tls = h2grpc::ServerTls::from_pem(
+                crate::tls::read(&dir, "server.pem")?,
+                crate::tls::read(&dir, "server.key")?,
+            )?;
+            let mut builder = Server::builder();
+            builder.tls(tls).add_service(bench_server::service(Service));
+            let server = builder.bind_tcp("127.0.0.1:0")?;
+            let addr = server.local_target().ok_or("no address")?.to_string();
+            crate::tls::publish(socket, addr.parse()?)?;
+            ready();
+            server.serve().await?;
+            return Ok(());
+        }
         let server =
             Server::builder().add_service(bench_server::service(Service)).bind_unix(socket)?;
         ready();
@@ -64,7 +78,15 @@ impl Stack for H2grpc {
     }
 
     async fn connect(socket: &Path) -> Result<H2grpcClient, BoxError> {
-        let channel = Channel::connect(&format!("unix:{}", socket.display())).await?;
+        if let Some(dir) = crate::tls::dir() {
+            let tls = h2grpc::ClientTls::new()
+                .ca_pem(crate::tls::read(&dir, "ca.pem")?)?
+                .server_name("localhost");
+            let addr = crate::tls::address(socket)?;
+            let channel = Channel::builder(&addr)?.tls(tls).connect().await?;
+            return Ok(H2grpcClient(BenchClient::new(channel)));
+        }
+        let channel = Channel::connect(format!("unix:{}", socket.display())).await?;
         Ok(H2grpcClient(BenchClient::new(channel)))
     }
 }

@@ -64,6 +64,23 @@ impl Stack for Tonic {
     type Client = TonicClient;
 
     async fn serve(socket: &Path, ready: impl FnOnce() + Send) -> Result<(), BoxError> {
+        if let Some(dir) = crate::tls::dir() {
+            use tonic::transport::server::TcpIncoming;
+            use tonic::transport::{Identity, ServerTlsConfig};
+            let identity = Identity::from_pem(
+                crate::tls::read(&dir, "server.pem")?,
+                crate::tls::read(&dir, "server.key")?,
+            );
+            let incoming = TcpIncoming::bind("127.0.0.1:0".parse()?)?.with_nodelay(Some(true));
+            crate::tls::publish(socket, incoming.local_addr()?)?;
+            ready();
+            Server::builder()
+                .tls_config(ServerTlsConfig::new().identity(identity))?
+                .add_service(BenchServer::new(Service))
+                .serve_with_incoming(incoming)
+                .await?;
+            return Ok(());
+        }
         let listener = tokio::net::UnixListener::bind(socket)?;
         ready();
         Server::builder()
@@ -74,6 +91,19 @@ impl Stack for Tonic {
     }
 
     async fn connect(socket: &Path) -> Result<TonicClient, BoxError> {
+        if let Some(dir) = crate::tls::dir() {
+            use tonic::transport::{Certificate, ClientTlsConfig};
+            let tls = ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(crate::tls::read(&dir, "ca.pem")?))
+                .domain_name("localhost");
+            let addr = crate::tls::address(socket)?;
+            let channel = Endpoint::from_shared(format!("https://{addr}"))?
+                .tls_config(tls)?
+                .tcp_nodelay(true)
+                .connect()
+                .await?;
+            return Ok(TonicClient(BenchClient::new(channel)));
+        }
         let path = socket.to_path_buf();
         // The URI is required but unused: the connector decides where to connect.
         let channel = Endpoint::try_from("http://[::]:50051")?

@@ -3,11 +3,12 @@
 // Node (@grpc/grpc-js) interop client: the interop-test-descriptions.md cases.
 //
 //   node interop_client.js --addr unix:/path/to.sock | host:port --test_case NAME|all
+//                          [--tls_dir DIR [--server_name NAME] [--mtls]]
 //
 // Prints one line per case, "NAME: PASS" or "NAME: FAIL what was seen", and exits non-zero if
 // any case failed.
 
-const { grpc, testing, argument } = require('./interop_common');
+const { grpc, testing, argument, clientCredentials, clientOptions } = require('./interop_common');
 
 const CASES = [
   'empty_unary',
@@ -274,7 +275,7 @@ const cases = {
   },
 
   async unimplemented_service(client, addr) {
-    const other = new testing.UnimplementedService(addr, grpc.credentials.createInsecure());
+    const other = new testing.UnimplementedService(addr, clientCredentials(), clientOptions());
     try {
       await expectError(unary(other.UnimplementedCall.bind(other), {}), grpc.status.UNIMPLEMENTED);
     } finally {
@@ -319,7 +320,7 @@ async function main() {
     console.error('usage: node interop_client.js --addr unix:/path | host:port --test_case NAME|all');
     process.exit(2);
   }
-  const client = new testing.TestService(addr, grpc.credentials.createInsecure());
+  const client = new testing.TestService(addr, clientCredentials(), clientOptions());
   const names = testCase === 'all' ? CASES : [testCase];
   let failed = false;
   for (const name of names) {

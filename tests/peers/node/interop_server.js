@@ -3,12 +3,12 @@
 // Node (@grpc/grpc-js) interop server: grpc.testing.TestService as described in the "Server"
 // section of interop-test-descriptions.md.
 //
-//   node interop_server.js --addr unix:/path/to.sock | host:port
+//   node interop_server.js --addr unix:/path/to.sock | host:port [--tls_dir DIR [--mtls]]
 //
 // Prints "listening on ADDR" once it accepts connections; serves until SIGTERM or SIGINT.
 
 const fs = require('fs');
-const { grpc, testing, argument, definition } = require('./interop_common');
+const { grpc, testing, argument, definition, serverCredentials } = require('./interop_common');
 
 const ECHO_INITIAL = 'x-grpc-test-echo-initial';
 const ECHO_TRAILING = 'x-grpc-test-echo-trailing-bin';
@@ -163,12 +163,14 @@ function main() {
     const { ReflectionService } = require('@grpc/reflection');
     new ReflectionService(definition).addToServer(server);
   }
-  server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err) => {
+  server.bindAsync(addr, serverCredentials(), (err, port) => {
     if (err) {
       console.error(`cannot listen on ${addr}: ${err.message}`);
       process.exit(1);
     }
-    console.log(`listening on ${addr}`);
+    // With port 0, the port the system chose.
+    const bound = !addr.startsWith('unix:') && addr.endsWith(':0') ? `${addr.slice(0, -2)}:${port}` : addr;
+    console.log(`listening on ${bound}`);
   });
   const stop = () => server.tryShutdown(() => process.exit(0));
   process.on('SIGTERM', stop);

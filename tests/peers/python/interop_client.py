@@ -2,6 +2,10 @@
 """Python (grpcio, gRPC C-core) interop client: the interop-test-descriptions.md cases.
 
     interop_client.py --addr unix:/path/to.sock | host:port --test_case NAME|all
+                      [--tls_dir DIR [--server_name NAME] [--mtls]]
+
+TLS: --tls_dir trusts DIR/ca.pem (grpc.ssl_channel_credentials), --server_name verifies that
+name (grpc.ssl_target_name_override), --mtls presents DIR/client.pem and DIR/client.key.
 
 Prints one line per case, "NAME: PASS" or "NAME: FAIL what was seen", and exits non-zero if
 any case failed.
@@ -142,7 +146,7 @@ def client_compressed_unary(stub, channel):
 
 
 def server_compressed_unary(stub, channel):
-    with grpc.insecure_channel(ARGS.addr, options=compressed.NO_DECOMPRESSION) as raw:
+    with make_channel(compressed.NO_DECOMPRESSION) as raw:
         call = raw.unary_unary(
             "/grpc.testing.TestService/UnaryCall",
             request_serializer=messages_pb2.SimpleRequest.SerializeToString,
@@ -183,7 +187,7 @@ def server_compressed_streaming(stub, channel):
             for flag, size in wanted
         ],
     )
-    with grpc.insecure_channel(ARGS.addr, options=compressed.NO_DECOMPRESSION) as raw:
+    with make_channel(compressed.NO_DECOMPRESSION) as raw:
         call = raw.unary_stream(
             "/grpc.testing.TestService/StreamingOutputCall",
             request_serializer=messages_pb2.StreamingOutputCallRequest.SerializeToString,
@@ -314,16 +318,36 @@ def timeout_on_sleeping_server(stub, channel):
         pipe.close()
 
 
+def make_channel(options=()):
+    """A channel to --addr: cleartext, or TLS with --tls_dir."""
+    options = list(options)
+    if not ARGS.tls_dir:
+        return grpc.insecure_channel(ARGS.addr, options=options)
+    def read(name):
+        with open(f"{ARGS.tls_dir}/{name}", "rb") as f:
+            return f.read()
+    key, chain = (read("client.key"), read("client.pem")) if ARGS.mtls else (None, None)
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=read("ca.pem"), private_key=key, certificate_chain=chain
+    )
+    if ARGS.server_name:
+        options.append(("grpc.ssl_target_name_override", ARGS.server_name))
+    return grpc.secure_channel(ARGS.addr, creds, options=options)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
     parser.add_argument("--test_case", required=True, help="a case name, or all")
+    parser.add_argument("--tls_dir", help="TLS: trust DIR/ca.pem")
+    parser.add_argument("--server_name", help="TLS: verify this name instead of the host")
+    parser.add_argument("--mtls", action="store_true", help="TLS: present DIR/client.pem")
     global ARGS
     ARGS = args = parser.parse_args()
 
     names = CASES if args.test_case == "all" else [args.test_case]
     failed = False
-    with grpc.insecure_channel(args.addr) as channel:
+    with make_channel() as channel:
         stub = test_pb2_grpc.TestServiceStub(channel)
         for name in names:
             case = globals().get(name) if name in CASES else None

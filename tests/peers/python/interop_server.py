@@ -2,7 +2,7 @@
 """Python (grpcio, gRPC C-core) interop server: grpc.testing.TestService as described in the
 "Server" section of interop-test-descriptions.md.
 
-    interop_server.py --addr unix:/path/to.sock | host:port
+    interop_server.py --addr unix:/path/to.sock | host:port [--tls_dir DIR [--mtls]]
 
 Prints "listening on ADDR" once it accepts connections; serves until SIGTERM or SIGINT.
 
@@ -160,6 +160,8 @@ def handlers(servicer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", required=True, help="unix:/path/to.sock or host:port")
+    parser.add_argument("--tls_dir", help="TLS with DIR/server.pem and DIR/server.key")
+    parser.add_argument("--mtls", action="store_true", help="TLS: require a client certificate from DIR/ca.pem")
     parser.add_argument("--reflection", action="store_true",
                         help="serve reflection too (needs grpcio-reflection)")
     args = parser.parse_args()
@@ -171,10 +173,25 @@ def main():
         from grpc_reflection.v1alpha import reflection
 
         reflection.enable_server_reflection(["grpc.testing.TestService", reflection.SERVICE_NAME], server)
-    if server.add_insecure_port(args.addr) == 0:
-        sys.exit(f"cannot listen on {args.addr}")
+    addr = args.addr
+    if args.tls_dir:
+        def read(name):
+            with open(f"{args.tls_dir}/{name}", "rb") as f:
+                return f.read()
+        creds = grpc.ssl_server_credentials(
+            [(read("server.key"), read("server.pem"))],
+            root_certificates=read("ca.pem") if args.mtls else None,
+            require_client_auth=args.mtls,
+        )
+        port = server.add_secure_port(addr, creds)
+    else:
+        port = server.add_insecure_port(addr)
+    if port == 0:
+        sys.exit(f"cannot listen on {addr}")
+    if not addr.startswith("unix") and addr.endswith(":0"):
+        addr = f"{addr[:-2]}:{port}"  # the port the system chose
     server.start()
-    print(f"listening on {args.addr}", flush=True)
+    print(f"listening on {addr}", flush=True)
 
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

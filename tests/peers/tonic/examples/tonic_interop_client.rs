@@ -354,14 +354,35 @@ fn arg(name: &str) -> Option<String> {
     None
 }
 
+/// TLS trusting DIR/ca.pem; `--mtls` presents DIR/client.pem and DIR/client.key;
+/// `--server_name NAME` verifies that name instead of the address's host.
+fn client_tls(dir: &std::path::Path) -> tonic::transport::ClientTlsConfig {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("read a TLS file");
+    let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("ca.pem")));
+    if std::env::args().any(|a| a == "--mtls") {
+        config = config.identity(Identity::from_pem(read("client.pem"), read("client.key")));
+    }
+    if let Some(name) = arg("server_name") {
+        config = config.domain_name(name);
+    }
+    config
+}
+
 #[tokio::main]
 async fn main() {
     let (Some(addr), Some(case)) = (arg("addr"), arg("test_case")) else {
         eprintln!("usage: tonic_interop_client --addr unix:/path | host:port --test_case NAME|all");
         std::process::exit(2);
     };
-    let endpoint = if addr.starts_with("unix:") { addr.clone() } else { format!("http://{addr}") };
-    let channel = match Endpoint::from_shared(endpoint) {
+    let tls = arg("tls_dir").map(std::path::PathBuf::from);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let endpoint =
+        if addr.starts_with("unix:") { addr.clone() } else { format!("{scheme}://{addr}") };
+    let channel = match Endpoint::from_shared(endpoint).and_then(|e| match &tls {
+        Some(dir) => e.tls_config(client_tls(dir)),
+        None => Ok(e),
+    }) {
         Ok(e) => match e.connect().await {
             Ok(c) => c,
             Err(e) => {

@@ -287,6 +287,29 @@ fn addr_arg() -> String {
     std::process::exit(2);
 }
 
+/// The value of `--name`, if given.
+fn flag_value(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = format!("--{name}");
+    args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1).cloned())
+}
+
+/// `--tls_dir DIR`: TLS with DIR/server.pem and DIR/server.key; `--mtls`: require a client
+/// certificate issued by DIR/ca.pem.
+fn tls_config() -> Result<Option<tonic::transport::ServerTlsConfig>, std::io::Error> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let Some(dir) = flag_value("tls_dir").map(std::path::PathBuf::from) else { return Ok(None) };
+    let identity = Identity::from_pem(
+        std::fs::read(dir.join("server.pem"))?,
+        std::fs::read(dir.join("server.key"))?,
+    );
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if std::env::args().any(|a| a == "--mtls") {
+        config = config.client_ca_root(Certificate::from_pem(std::fs::read(dir.join("ca.pem"))?));
+    }
+    Ok(Some(config))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = addr_arg();
@@ -300,7 +323,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build_v1()
             .expect("the descriptor set build.rs wrote")
     });
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls_config()? {
+        builder = builder.tls_config(tls)?;
+    }
+    let server = builder
         .layer(tower::layer::layer_fn(|inner| EchoMetadata { inner }))
         .add_service(TestServiceServer::new(Interop))
         .add_optional_service(reflection);
@@ -314,7 +341,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     } else {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
-        println!("listening on {addr}");
+        // With port 0, the port the system chose.
+        println!("listening on {}", listener.local_addr()?);
         server
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
             .await?;
