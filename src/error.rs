@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Protocol,
     /// Any other IO failure.
     Io,
+    /// A setting out of its range (a retry policy with fewer than 2 attempts, a throttling
+    /// bucket of 0 tokens).
+    InvalidConfig,
 }
 
 /// A transport failure, with a message that says what to do about it.

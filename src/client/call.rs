@@ -20,6 +20,7 @@ use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
     SharedSend,
 };
+use super::retry::Retry;
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
@@ -56,7 +57,7 @@ impl Channel {
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
         loop {
-            let (mut send, active) =
+            let (mut send, active, conn) =
                 deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
             let timeout = match options.deadline {
                 None => None,
@@ -93,8 +94,12 @@ impl Channel {
                     }
                     return Ok((response, stream, active, trace));
                 }
-                // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
-                Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
+                // A GOAWAY came in since `ready`: nothing went out, the next connection will do;
+                // this one takes no more calls.
+                Err(err) if is_unprocessed(&err) && retries > 0 => {
+                    conn.forget();
+                    retries -= 1;
+                }
                 Err(err) => return Err(status_from_h2(&err)),
             }
         }
@@ -145,6 +150,29 @@ impl Channel {
     {
         let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options).await?;
+        let mut retry = Retry::new(self, path, &body, &options);
+        loop {
+            let options = retry.options(&options);
+            match self.unary_attempt(path, request, &body, &options).await {
+                Ok(response) => return Ok(retry.succeeded(response)),
+                Err((status, committed)) => retry.failed(status, committed).await?,
+            }
+        }
+    }
+
+    /// One attempt of a unary call; the failure says whether the call was committed (the
+    /// server sent response headers), which rules out a retry.
+    async fn unary_attempt<Req, Resp>(
+        &self,
+        path: &str,
+        request: &Req,
+        body: &Bytes,
+        options: &CallOptions,
+    ) -> Result<Response<Resp>, (Status, bool)>
+    where
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
+    {
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
@@ -154,9 +182,9 @@ impl Channel {
         loop {
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
-                self.start(path, &options, &mut deadline).await?;
+                self.start(path, options, &mut deadline).await.map_err(|s| (s, false))?;
             if let Some(trace) = &trace {
-                trace.sent(&body, Some(request));
+                trace.sent(body, Some(request));
             }
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
@@ -176,11 +204,13 @@ impl Channel {
                     retries -= 1;
                     continue;
                 }
-                return Err(status);
+                return Err((status, false));
             }
+            // Trailers-Only: the trailers came with the head, and the call is not committed.
+            let committed = reader.trailers().is_none();
             let result = reader.single().await;
             drop(stream);
-            return result;
+            return result.map_err(|status| (status, committed));
         }
     }
 
@@ -197,26 +227,41 @@ impl Channel {
     {
         let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options).await?;
-        let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream, active, trace) =
-            self.start(path, &options, &mut deadline).await?;
-        if let Some(trace) = &trace {
-            trace.sent(&body, Some(request));
+        let mut retry = Retry::new(self, path, &body, &options);
+        loop {
+            let options = retry.options(&options);
+            let mut deadline = Deadline::new(options.deadline);
+            let (response, mut stream, active, trace) =
+                self.start(path, &options, &mut deadline).await?;
+            if let Some(trace) = &trace {
+                trace.sent(&body, Some(request));
+            }
+            // A failure here means the stream is already over: the server ended the call early
+            // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the
+            // data as an "inactive stream". The call's real status is in the response; read that.
+            let _ = stream.send_data(body.clone(), true);
+            let send = Arc::new(Mutex::new(stream));
+            let max_recv = self.inner.config.max_recv_message_len;
+            let mut reader =
+                ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+            if !retry.enabled() {
+                return Ok(ResponseStream::new(reader));
+            }
+            // Under a retry policy the call waits for the response head: a failure before it
+            // (or a Trailers-Only failure) may be retried; once headers came, it is committed.
+            let head = reader.headers().await.map(|_| ());
+            let failure = match head {
+                Err(status) => status,
+                Ok(_) if reader.trailers().is_none() => {
+                    return Ok(retry.succeeded(ResponseStream::new(reader)))
+                }
+                Ok(_) => match reader.message().await {
+                    Err(status) => status,
+                    Ok(_) => return Ok(retry.succeeded(ResponseStream::new(reader))),
+                },
+            };
+            retry.failed(failure, false).await?;
         }
-        // A failure here means the stream is already over: the server ended the call early
-        // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
-        // as an "inactive stream". The call's real status is in the response; read that.
-        let _ = stream.send_data(body, true);
-        let send = Arc::new(Mutex::new(stream));
-        let reader = ResponseReader::new(
-            response,
-            Some(send),
-            deadline,
-            self.inner.config.max_recv_message_len,
-            active,
-            trace,
-        );
-        Ok(ResponseStream::new(reader))
     }
 
     /// A client-streaming call: send requests, then [`finish`](ClientStreamingCall::finish) for

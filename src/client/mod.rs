@@ -26,19 +26,24 @@
 //! [`ResponseSink`](crate::server::ResponseSink). Every message sent, request or response, is
 //! taken by value or by reference (`impl Borrow<T>`, [`AsRequest`]).
 
+mod balance;
 mod call;
 mod channel;
+mod connection;
 mod intercept;
 mod keepalive;
 mod options;
 mod request;
 mod response;
+mod retry;
 
+pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
 pub use self::call::{ClientStreamingCall, RequestSink};
 pub use self::channel::{Channel, ChannelBuilder};
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
 pub use self::response::{Response, ResponseStream};
+pub use self::retry::{RetryPolicy, MAX_ATTEMPTS};
 
 /// The former name of [`ResponseStream`], kept while code moves over.
 #[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]

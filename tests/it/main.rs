@@ -1,6 +1,7 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
 mod api;
+mod balancing;
 mod broadcast;
 mod calls;
 mod cancel;
