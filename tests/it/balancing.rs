@@ -1,13 +1,15 @@
 //! Many backends: round_robin and pick_first over real servers on 127.0.0.1, graceful and
 //! abrupt loss of a replica, DNS resolution of `localhost`, and the connectivity state.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use h2grpc::client::{ChannelBuilder, ConnectivityState, RetryPolicy};
+use h2grpc::client::{ChannelBuilder, ConnectivityState, Resolution, Resolver, RetryPolicy};
 use h2grpc::server::ShutdownHandle;
+use h2grpc::transport::Address;
 use h2grpc::{CallOptions, Channel, Code, Method, Server, Service, Status};
 
 const WHO: Method<String, String> = Method::new("/lb.v1.Replica/Who");
@@ -17,6 +19,8 @@ const WHO: Method<String, String> = Method::new("/lb.v1.Replica/Who");
 pub(crate) struct Replica {
     pub(crate) addr: SocketAddr,
     pub(crate) hits: Arc<AtomicUsize>,
+    /// The client ends of the connections calls came on.
+    pub(crate) peers: Arc<Mutex<HashSet<String>>>,
     shutdown: ShutdownHandle,
     runtime: Option<tokio::runtime::Runtime>,
     task: Option<tokio::task::JoinHandle<Result<(), h2grpc::Error>>>,
@@ -25,9 +29,11 @@ pub(crate) struct Replica {
 impl Replica {
     pub(crate) fn start(addr: SocketAddr) -> Replica {
         let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
+        let (counter, peers) = (hits.clone(), Arc::new(Mutex::new(HashSet::new())));
+        let seen = peers.clone();
         let service = Service::new("lb.v1.Replica").unary("Who", move |ctx, _: String| {
             counter.fetch_add(1, Ordering::SeqCst);
+            seen.lock().unwrap().insert(format!("{:?}", ctx.peer()));
             let me = ctx.metadata().get("x-replica").unwrap_or_default().to_owned();
             async move { Ok::<_, Status>(me) }
         });
@@ -45,7 +51,7 @@ impl Replica {
             .expect("runtime");
         let shutdown = server.shutdown_handle();
         let task = runtime.spawn(server.serve());
-        Replica { addr, hits, shutdown, runtime: Some(runtime), task: Some(task) }
+        Replica { addr, hits, peers, shutdown, runtime: Some(runtime), task: Some(task) }
     }
 
     pub(crate) fn hits(&self) -> usize {
@@ -289,4 +295,47 @@ fn bad_targets_fail_at_the_builder_listing_the_accepted_forms() {
         assert_eq!(err.kind(), h2grpc::ErrorKind::InvalidTarget);
         assert!(err.to_string().contains("ipv4:addr[:port]"), "{err}");
     }
+}
+
+/// A resolver whose answer the test changes.
+struct Listed(Arc<Mutex<Vec<SocketAddr>>>);
+
+impl Resolver for Listed {
+    fn resolve(&self) -> Resolution<'_> {
+        let list = self.0.lock().unwrap().iter().map(|a| Address::Tcp(*a)).collect();
+        Box::pin(async move { Ok(list) })
+    }
+}
+
+#[tokio::test]
+async fn re_resolution_adds_and_removes_addresses_keeping_healthy_connections() {
+    let (a, b, c) = (Replica::start(local()), Replica::start(local()), Replica::start(local()));
+    let list = Arc::new(Mutex::new(vec![a.addr, b.addr]));
+    let mut builder = builder("backends:1");
+    builder
+        .resolver(Listed(list.clone()))
+        .round_robin()
+        .min_resolve_interval(Duration::from_millis(10))
+        .resolve_refresh(Duration::from_millis(10));
+    let channel = builder.connect().await.unwrap();
+    warm_up(&channel, &[&a, &b]).await;
+
+    *list.lock().unwrap() = vec![a.addr, c.addr];
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < until, "the resolver's new list was not picked up");
+        let before = b.hits();
+        call(&channel).await.expect("call");
+        if c.hits() > 0 && b.hits() == before {
+            break;
+        }
+    }
+    // b left the rotation for good; a kept its one connection all along.
+    let b_hits = b.hits();
+    for _ in 0..20 {
+        call(&channel).await.expect("call");
+    }
+    assert_eq!(b.hits(), b_hits);
+    assert!(c.hits() >= 10, "{}", c.hits());
+    assert_eq!(a.peers.lock().unwrap().len(), 1, "a's connection was not replaced");
 }

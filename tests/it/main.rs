@@ -24,6 +24,7 @@ mod peer;
 mod raw;
 mod reconnect;
 mod reflection;
+mod retry;
 mod shutdown;
 mod sizes;
 mod smoke;
