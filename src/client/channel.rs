@@ -15,7 +15,7 @@ use super::balance::{
 pub(crate) use super::connection::Conn;
 use super::intercept::Interceptors;
 use super::keepalive::{ActiveCall, Calls, KeepaliveShared};
-use super::retry::{RetryConfig, RetryPolicy, Throttle};
+use super::retry::{RetryConfig, Throttle};
 use super::CallOptions;
 use crate::call::defaults;
 use crate::codec::compression::Encoding;
@@ -41,10 +41,10 @@ pub(crate) struct ClientConfig {
     pub(crate) connect_timeout: Duration,
     backoff_initial: Option<Duration>,
     backoff_max: Option<Duration>,
-    policy: Policy,
-    resolver: Option<Arc<dyn Resolver>>,
-    min_resolve_interval: Duration,
-    resolve_refresh: Duration,
+    pub(crate) policy: Policy,
+    pub(crate) resolver: Option<Arc<dyn Resolver>>,
+    pub(crate) min_resolve_interval: Duration,
+    pub(crate) resolve_refresh: Duration,
     pub(crate) retry: RetryConfig,
     pub(crate) send_compression: Encoding,
     /// Run on every call's options, in order (see [`ChannelBuilder::intercept`]).
@@ -99,7 +99,7 @@ impl Default for ClientConfig {
 #[derive(Clone, Debug)]
 pub struct ChannelBuilder {
     target: Target,
-    config: ClientConfig,
+    pub(crate) config: ClientConfig,
 }
 
 macro_rules! setter {
@@ -295,108 +295,6 @@ impl ChannelBuilder {
         self
     }
 
-    /// Balances calls with round_robin: every address of the target is kept connected, and
-    /// each call goes to the next READY one; an address that fails leaves the rotation until
-    /// it reconnects. Default: pick_first.
-    ///
-    /// ```
-    /// let channel = h2grpc::Channel::builder("ipv4:10.0.0.1:50051,10.0.0.2:50051")?
-    ///     .round_robin()
-    ///     .connect_lazy();
-    /// # drop(channel);
-    /// # Ok::<(), h2grpc::Error>(())
-    /// ```
-    pub fn round_robin(&mut self) -> &mut Self {
-        self.config.policy = Policy::RoundRobin;
-        self
-    }
-
-    /// Balances calls with pick_first, the gRPC default: the addresses are tried one at a
-    /// time, in the resolver's order, and the first that connects takes every call until its
-    /// connection is lost.
-    pub fn pick_first(&mut self) -> &mut Self {
-        self.config.policy = Policy::PickFirst;
-        self
-    }
-
-    /// Where addresses come from, instead of the target: a [`Resolver`] of your own (see its
-    /// example). The target still names the channel and gives `:authority`. Default: DNS for
-    /// `host:port` targets, the listed addresses for `ipv4:`, `ipv6:` and `unix:` targets.
-    pub fn resolver(&mut self, resolver: impl Resolver) -> &mut Self {
-        self.config.resolver = Some(Arc::new(resolver));
-        self
-    }
-
-    setter! {
-        /// Least time between two resolutions of the target, however often connections are
-        /// lost. Default 30 s, as grpc's DNS resolvers.
-        min_resolve_interval: Duration
-    }
-    setter! {
-        /// The target is resolved again this long after the last resolution even when no
-        /// connection was lost, so that added addresses (a scaled-up deployment) are found.
-        /// Default 60 s.
-        resolve_refresh: Duration
-    }
-
-    /// The retry policy of every call on the channel (gRFC A6; see [`RetryPolicy`]). Default:
-    /// none, calls are not retried (except those the server provably never saw).
-    pub fn retry_policy(&mut self, policy: RetryPolicy) -> &mut Self {
-        self.config.retry.default = Some(policy);
-        self
-    }
-
-    /// The retry policy of the calls to one service (`"package.Service"`) or one method
-    /// (`"package.Service/Method"`), instead of the channel's.
-    ///
-    /// ```
-    /// use h2grpc::{client::RetryPolicy, Code};
-    /// let mut builder = h2grpc::Channel::builder("localhost:50051")?;
-    /// builder.method_retry_policy("echo.v1.Echo/Say", RetryPolicy::new(3, &[Code::Unavailable])?);
-    /// # Ok::<(), h2grpc::Error>(())
-    /// ```
-    pub fn method_retry_policy(&mut self, name: &str, policy: RetryPolicy) -> &mut Self {
-        let name = name.strip_prefix('/').unwrap_or(name);
-        self.config.retry.methods.insert(name.to_owned(), policy);
-        self
-    }
-
-    /// Retry throttling (gRFC A6): a bucket of `max_tokens` (1 to 1000); each failure that
-    /// could be retried takes one, each success gives back `token_ratio` (above 0, three
-    /// decimals kept); at or below half full, failures are not retried. Per channel.
-    /// Default: no throttling.
-    ///
-    /// ```
-    /// let mut builder = h2grpc::Channel::builder("localhost:50051")?;
-    /// builder.retry_throttling(10, 0.1)?;
-    /// assert!(builder.retry_throttling(0, 0.1).is_err());
-    /// # Ok::<(), h2grpc::Error>(())
-    /// ```
-    pub fn retry_throttling(
-        &mut self,
-        max_tokens: u32,
-        token_ratio: f64,
-    ) -> Result<&mut Self, Error> {
-        if !((1..=1000).contains(&max_tokens) && token_ratio > 0.0 && token_ratio.is_finite()) {
-            return Err(Error::new(
-                ErrorKind::InvalidConfig,
-                format!(
-                    "retry throttling needs max_tokens from 1 to 1000 and token_ratio above 0 \
-                     (got {max_tokens}, {token_ratio})"
-                ),
-            ));
-        }
-        self.config.retry.throttling = Some((max_tokens, (token_ratio * 1000.0).floor() / 1000.0));
-        Ok(self)
-    }
-
-    /// Largest request (in encoded bytes) kept for retrying a call; a bigger one commits the
-    /// call at once, so it is not retried. Default 256 KiB, as grpc-go and C-core.
-    pub fn retry_buffer_size(&mut self, bytes: usize) -> &mut Self {
-        self.config.retry.buffer_size = bytes;
-        self
-    }
-
     /// Connects now; fails if no address of the target can be reached (or, with
     /// pick_first, once the first address that connects is found).
     pub async fn connect(&self) -> Result<Channel, Error> {
@@ -504,7 +402,7 @@ impl ChannelBuilder {
 /// streams. When a connection drops (the server restarted, GOAWAY), it is re-established and
 /// the name resolved again; calls made while no address is reachable fail fast with
 /// UNAVAILABLE unless they set [`wait_for_ready`](super::CallOptions::wait_for_ready). Failed
-/// calls are retried only under a [`RetryPolicy`] (gRFC A6). [`state`](Channel::state) tells
+/// calls are retried only under a [`RetryPolicy`](super::RetryPolicy) (gRFC A6). [`state`](Channel::state) tells
 /// the connectivity state.
 ///
 /// Targets: `unix:/path`, `unix:///abs/path`, `unix-abstract:name` (Linux), `host:port`,
