@@ -15,6 +15,7 @@ use http::HeaderValue;
 use super::channel::Channel;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
+use super::replay::{Replay, StreamRetry};
 use super::request::AsRequest;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
@@ -42,7 +43,7 @@ impl Channel {
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
     /// headers with `grpc-timeout` computed from the time left now. The [`ActiveCall`] counts
     /// the call as in flight (for keepalive) until the response reader drops it.
-    async fn start(
+    pub(crate) async fn start(
         &self,
         path: &str,
         options: &CallOptions,
@@ -301,11 +302,17 @@ impl Channel {
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let options = self.inner.config.interceptors.run(path, options).await?;
         let mut deadline = Deadline::new(options.deadline);
+        let mut retry = Retry::with_limit(self, path, 0, &options);
+        let replay = retry.enabled().then(|| {
+            retry.options(&options); // the first attempt
+            Arc::new(Replay::new(self.inner.config.retry.buffer_size))
+        });
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
             send: send.clone(),
+            replay: replay.clone(),
             queue: SendQueue::default(),
             max_send_len: config.max_send_message_len,
             encoding: self.send_encoding(&options),
@@ -315,7 +322,12 @@ impl Channel {
             _type: PhantomData,
         };
         let max_recv = config.max_recv_message_len;
-        let reader = ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+        let mut reader =
+            ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+        if let Some(replay) = replay {
+            let (channel, path) = (self.clone(), path.to_owned());
+            reader = reader.with_retry(StreamRetry { channel, path, options, retry, replay });
+        }
         Ok((sink, reader))
     }
 }
@@ -327,6 +339,8 @@ impl Channel {
 /// from the response side.
 pub struct RequestSink<T> {
     send: SharedSend,
+    /// Under a retry policy: what was sent, for a new attempt.
+    replay: Option<Arc<Replay>>,
     queue: SendQueue,
     max_send_len: usize,
     /// What request messages are compressed with.
@@ -387,6 +401,18 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         if let Some(status) = &self.closed {
             return Err(status.clone());
         }
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        if let Some(replay) = self.replay.as_ref().filter(|r| !r.is_committed()) {
+            // Uncommitted: at most the retry buffer is unsent, so h2 may hold it without a
+            // wait for capacity; a dead stream's bytes go out again on the next attempt.
+            let chunk = self.queue.take_all();
+            if let Err(err) = replay.send(&self.send, chunk, false) {
+                return Err(self.fail(status_from_h2(&err)));
+            }
+            return Ok(());
+        }
         while !self.queue.is_empty() {
             let wanted = self.queue.len();
             let send = &self.send;
@@ -440,7 +466,18 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close. It
         // fails only on a stream that can no longer send: ended or reset by the server, or a
         // dead connection. The response side reports each of those.
-        let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
+        match &self.replay {
+            Some(replay) => {
+                let _ = replay.send(&self.send, Bytes::new(), true);
+            }
+            None => {
+                let _ = self
+                    .send
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send_data(Bytes::new(), true);
+            }
+        }
         Ok(())
     }
 
@@ -451,6 +488,10 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
 
     fn fail(&mut self, status: Status) -> Status {
         let status = self.deadline.adjust(status);
+        if let Some(replay) = &self.replay {
+            // Cancelled, or failed on a committed call: no attempt after this one.
+            replay.commit();
+        }
         if self.closed.is_none() {
             reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
         }
@@ -465,7 +506,15 @@ impl<T> Drop for RequestSink<T> {
         if self.closed.is_none() {
             // Half-close with whatever is queued; h2 buffers at most what we already hold.
             let rest = self.queue.take_all();
-            let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
+            match &self.replay {
+                Some(replay) => {
+                    let _ = replay.send(&self.send, rest, true);
+                }
+                None => {
+                    let _ =
+                        self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
+                }
+            }
         }
     }
 }

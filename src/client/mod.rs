@@ -57,6 +57,7 @@ mod connection;
 mod intercept;
 mod keepalive;
 mod options;
+mod replay;
 mod request;
 mod response;
 mod retry;

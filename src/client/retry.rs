@@ -28,8 +28,11 @@ pub(crate) const PREVIOUS_ATTEMPTS: &str = "grpc-previous-rpc-attempts";
 /// retry buffer ([`ChannelBuilder::retry_buffer_size`](crate::client::ChannelBuilder::retry_buffer_size),
 /// 256 KiB per call). Retry `n` waits `min(initial × multiplier^(n-1), max)` × uniform(0.8,
 /// 1.2), or exactly the server's `grpc-retry-pushback-ms`. The call's deadline covers every
-/// attempt. Each retry carries `grpc-previous-rpc-attempts`. Unary and server-streaming calls
-/// are retried; client- and bidi-streaming calls are not (yet). Hedging is not supported
+/// attempt. Each retry carries `grpc-previous-rpc-attempts`. Every call kind is retried: a
+/// server-streaming call under a policy returns once its response headers came; a client- or
+/// bidi-streaming call keeps the request bytes it sent (up to the retry buffer) and replays
+/// them on the new attempt, which happens when its response side is read. Hedging is not
+/// supported
 /// (neither C-core nor grpc-go has it). A `RetryInfo` detail in the error
 /// (`Status::retry_delay`, feature `error-details`) does not drive retries: grpc-go's retry code reads only the
 /// pushback trailer, and so does this one.
@@ -234,27 +237,32 @@ pub(crate) fn next_retry(
 }
 
 /// One call's retry state: attempts made, backoff step, the deadline over all attempts.
-pub(crate) struct Retry<'a> {
-    policy: Option<&'a RetryPolicy>,
-    throttle: Option<&'a Throttle>,
+pub(crate) struct Retry {
+    policy: Option<RetryPolicy>,
+    throttle: Option<Arc<Throttle>>,
     deadline: Option<Instant>,
     attempts: u32,
     since_pushback: u32,
 }
 
-impl<'a> Retry<'a> {
+impl Retry {
     /// The retry state of a call to `path` whose request is `body`: no policy if the request
     /// is larger than the retry buffer (the call is committed from the start).
-    pub(crate) fn new(
-        channel: &'a Channel,
+    pub(crate) fn new(channel: &Channel, path: &str, body: &Bytes, options: &CallOptions) -> Retry {
+        Retry::with_limit(channel, path, body.len(), options)
+    }
+
+    /// The retry state of a call to `path` that has buffered `buffered` bytes so far.
+    pub(crate) fn with_limit(
+        channel: &Channel,
         path: &str,
-        body: &Bytes,
+        buffered: usize,
         options: &CallOptions,
-    ) -> Retry<'a> {
+    ) -> Retry {
         let config = &channel.inner.config.retry;
         Retry {
-            policy: config.policy(path).filter(|_| body.len() <= config.buffer_size),
-            throttle: config.throttle.as_deref(),
+            policy: config.policy(path).filter(|_| buffered <= config.buffer_size).cloned(),
+            throttle: config.throttle.clone(),
             deadline: options.deadline,
             attempts: 0,
             since_pushback: 0,
@@ -280,7 +288,7 @@ impl<'a> Retry<'a> {
     }
 
     pub(crate) fn succeeded<T>(&self, response: T) -> T {
-        if let (Some(_), Some(throttle)) = (self.policy, self.throttle) {
+        if let (Some(_), Some(throttle)) = (&self.policy, &self.throttle) {
             throttle.success();
         }
         response
@@ -288,18 +296,22 @@ impl<'a> Retry<'a> {
 
     /// After a failed attempt: `Ok` once it is time to retry, else the status to report.
     pub(crate) async fn failed(&mut self, status: Status, committed: bool) -> Result<(), Status> {
-        let Some(policy) = self.policy else { return Err(status) };
+        let Some(policy) = &self.policy else { return Err(status) };
         if committed {
             if policy.retryable(status.code()) {
-                if let Some(throttle) = self.throttle {
+                if let Some(throttle) = &self.throttle {
                     throttle.failure();
                 }
             }
             return Err(status);
         }
-        let Some(delay) =
-            next_retry(policy, self.throttle, &status, self.attempts, &mut self.since_pushback)
-        else {
+        let Some(delay) = next_retry(
+            policy,
+            self.throttle.as_deref(),
+            &status,
+            self.attempts,
+            &mut self.since_pushback,
+        ) else {
             return Err(status);
         };
         let wake = Instant::now() + delay;

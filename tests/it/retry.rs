@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use h2grpc::client::{ChannelBuilder, RetryPolicy};
-use h2grpc::server::ResponseSink;
+use h2grpc::server::{RequestStream, ResponseSink};
 use h2grpc::{CallOptions, Channel, Code, Metadata, Method, Service, Status};
 
 use crate::support::{spawn_unix, TestServer};
@@ -183,4 +183,86 @@ async fn a_method_policy_overrides_the_channels() {
     let channel = builder.connect().await.unwrap();
     call(&channel, String::new()).await.unwrap_err();
     assert_eq!(attempts(&seen).len(), 2);
+}
+
+/// Client-streaming `Join` fails its first attempt (after reading every request) with a
+/// Trailers-Only UNAVAILABLE, then joins what it received; bidi `Echo` answers one message,
+/// then fails UNAVAILABLE (committed).
+fn streaming() -> (TestServer, Seen) {
+    let seen: Seen = Arc::default();
+    let (join_log, echo_log) = (seen.clone(), seen.clone());
+    let service = Service::new("retry.v1.Streams")
+        .client_streaming("Join", move |ctx, mut requests: RequestStream<String>| {
+            let attempt = {
+                let mut log = join_log.lock().unwrap();
+                log.push(ctx.metadata().get("grpc-previous-rpc-attempts").map(str::to_owned));
+                log.len()
+            };
+            async move {
+                let mut all = String::new();
+                while let Some(part) = requests.message().await? {
+                    all.push_str(&part);
+                }
+                if attempt == 1 {
+                    return Err(Status::unavailable("first attempt fails"));
+                }
+                Ok(all)
+            }
+        })
+        .bidi_streaming(
+            "Echo",
+            move |_ctx, mut requests: RequestStream<String>, mut sink: ResponseSink<String>| {
+                echo_log.lock().unwrap().push(None);
+                async move {
+                    if let Some(first) = requests.message().await? {
+                        sink.send(first).await?;
+                    }
+                    Err(Status::unavailable("after a message"))
+                }
+            },
+        );
+    (spawn_unix(vec![service]), seen)
+}
+
+const JOIN: Method<String, String> = Method::new("/retry.v1.Streams/Join");
+const ECHO: Method<String, String> = Method::new("/retry.v1.Streams/Echo");
+
+#[tokio::test]
+async fn client_streaming_is_replayed_on_a_new_attempt_while_uncommitted() {
+    let (server, seen) = streaming();
+    let channel = builder(&server, policy(3)).connect().await.unwrap();
+    let options = CallOptions::new().timeout(Duration::from_secs(10));
+    let mut call = channel.client_streaming(JOIN, options).await.unwrap();
+    for part in ["a", "b", "c"] {
+        call.send(part.to_string()).await.unwrap();
+    }
+    assert_eq!(call.finish().await.unwrap().into_inner(), "abc", "every message replayed");
+    assert_eq!(attempts(&seen), [None, Some("1".into())]);
+}
+
+#[tokio::test]
+async fn client_streaming_over_the_retry_buffer_is_not_retried() {
+    let (server, seen) = streaming();
+    let mut builder = builder(&server, policy(3));
+    builder.retry_buffer_size(1024);
+    let channel = builder.connect().await.unwrap();
+    let options = CallOptions::new().timeout(Duration::from_secs(10));
+    let mut call = channel.client_streaming(JOIN, options).await.unwrap();
+    for _ in 0..4 {
+        call.send("x".repeat(512)).await.unwrap();
+    }
+    assert_eq!(call.finish().await.unwrap_err().code(), Code::Unavailable);
+    assert_eq!(attempts(&seen).len(), 1);
+}
+
+#[tokio::test]
+async fn a_committed_bidi_call_is_not_retried() {
+    let (server, seen) = streaming();
+    let channel = builder(&server, policy(3)).connect().await.unwrap();
+    let options = CallOptions::new().timeout(Duration::from_secs(10));
+    let (mut sink, mut replies) = channel.bidi_streaming(ECHO, options).await.unwrap();
+    sink.send("hello".to_string()).await.unwrap();
+    assert_eq!(replies.message().await.unwrap().as_deref(), Some("hello"));
+    assert_eq!(replies.message().await.unwrap_err().code(), Code::Unavailable);
+    assert_eq!(attempts(&seen).len(), 1);
 }
