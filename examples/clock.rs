@@ -56,6 +56,26 @@ async fn publish_ticks(ticks: Broadcast<Tick>, interval: Duration) {
 
 /// The client as a background service of its host program: keeps one subscription open,
 /// prints every tick, and when the server goes away waits for it to come back.
+/// Logs each change of the channel's state that matters to a person: the server gone, and
+/// back (IDLE and CONNECTING in between are not news).
+async fn log_connectivity(channel: Channel) {
+    use h2grpc::client::ConnectivityState::{Ready, Shutdown, TransientFailure};
+    let (mut state, mut ready) = (channel.state(), false);
+    while state != Shutdown {
+        state = channel.state_changed(state).await;
+        match state {
+            Ready if !ready => println!("server reachable (channel {state})"),
+            TransientFailure if ready => println!("server gone (channel {state})"),
+            _ => {}
+        }
+        ready = match state {
+            Ready => true,
+            TransientFailure => false,
+            _ => ready,
+        };
+    }
+}
+
 async fn print_ticks(channel: Channel, mut remaining: Option<u64>) {
     let client = ClockClient::new(channel);
     let mut backoff = Duration::from_millis(100);
@@ -134,10 +154,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match mode.as_deref() {
         Some("server") => serve(&socket, interval).await,
         Some("client") => {
-            // The host program: the clock client runs in the background until Ctrl-C.
-            let watcher = tokio::spawn(print_ticks(Channel::lazy(&socket)?, None));
+            // The host program: the clock client runs in the background until Ctrl-C, and a
+            // second task logs the channel's connectivity: server gone, server back.
+            let channel = Channel::lazy(&socket)?;
+            let watcher = tokio::spawn(print_ticks(channel.clone(), None));
+            let states = tokio::spawn(log_connectivity(channel));
             tokio::signal::ctrl_c().await?;
             watcher.abort();
+            states.abort();
             Ok(())
         }
         None => {

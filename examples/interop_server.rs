@@ -276,6 +276,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(Target::Unix(path)) => builder.bind_unix(path)?,
         Ok(Target::UnixAbstract(name)) => builder.bind_unix_abstract(&name)?,
         Ok(Target::Tcp { host, port }) => builder.bind_tcp((host.as_str(), port))?,
+        Ok(list @ (Target::Ipv4(_) | Target::Ipv6(_))) => {
+            return Err(format!("a server binds one address, not a list: {list}").into())
+        }
         // `127.0.0.1:0`: any free port, printed below (not a target a client could dial).
         Err(_) if addr.ends_with(":0") => builder.bind_tcp(addr.as_str())?,
         Err(err) => return Err(err.into()),

@@ -26,6 +26,9 @@ pub enum ErrorKind {
     /// A TLS configuration did not load (bad PEM, a key that does not fit its certificate), or
     /// a TLS handshake failed (an untrusted, expired or misnamed certificate; feature `tls`).
     Tls,
+    /// A setting out of its range (a retry policy with fewer than 2 attempts, a throttling
+    /// bucket of 0 tokens).
+    InvalidConfig,
 }
 
 /// A transport failure, with a message that says what to do about it.

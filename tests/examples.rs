@@ -174,6 +174,9 @@ async fn the_clock_client_survives_a_server_restart_and_resumes_receiving() {
     // The server dies without a goodbye; its socket file stays behind, stale.
     server.kill().await.expect("kill the clock server");
     wait_for_line(&mut ticks, "the client noticing", |l| l.starts_with("resubscribing in ")).await;
+    // Its resubscription finds nothing: the channel's state says so.
+    let gone = |l: &str| l == "server gone (channel TRANSIENT_FAILURE)";
+    wait_for_line(&mut ticks, "the channel reporting the server gone", gone).await;
     assert!(socket.exists(), "a killed server leaves its socket file");
 
     // A new server replaces the stale socket; the same client process resumes on its own.

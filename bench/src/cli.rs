@@ -5,43 +5,59 @@
 //!     binds, prints `ready` on stdout, serves until stdin closes (or the process is killed)
 //! bench-<stack> client --socket PATH --workload w1|w2|w3-1k|w3-64k|w4 [--quick]
 //!     runs one workload on one connection, prints `result <workload> key=value ...`
+//! bench-<stack> server --tcp ADDR
+//!     binds TCP ADDR (127.0.0.1:0), prints `ready PORT`, serves until stdin closes
+//! bench-<stack> client --balance ADDR,ADDR,... --workload w2 [--quick]
+//!     runs the workload on one client balancing round-robin over the servers
 //! ```
 
 use std::io::{BufRead, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::workload::{self, Params, Workload};
 use crate::{run_on_worker, BoxError, Stack};
 
-const USAGE: &str = "usage: bench-<stack> server --socket PATH
-       bench-<stack> client --socket PATH --workload w1|w2|w3-1k|w3-64k|w4 [--quick]";
+const USAGE: &str = "usage: bench-<stack> server --socket PATH | --tcp ADDR
+       bench-<stack> client --socket PATH | --balance ADDR,... --workload w1|w2|w3-1k|w3-64k|w4 [--quick]";
+
+/// Where a server listens or a client connects.
+enum Place {
+    Socket(PathBuf),
+    Tcp(Vec<SocketAddr>),
+}
 
 enum Command {
-    Server { socket: PathBuf },
-    Client { socket: PathBuf, workload: Workload, params: Params },
+    Server { place: Place },
+    Client { place: Place, workload: Workload, params: Params },
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
-    let mut socket = None;
+    let mut place = None;
     let mut workload = None;
     let mut params = Params::default();
     let mut rest = args.iter().skip(1);
     while let Some(arg) = rest.next() {
         let mut value = || rest.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--socket" => socket = Some(PathBuf::from(value()?)),
+            "--socket" => place = Some(Place::Socket(PathBuf::from(value()?))),
+            "--tcp" | "--balance" => {
+                let list = value()?;
+                let addrs = list.split(',').map(str::parse).collect::<Result<_, _>>();
+                place = Some(Place::Tcp(addrs.map_err(|e| format!("{arg} {list}: {e}"))?));
+            }
             "--workload" => workload = Some(value()?.parse::<Workload>()?),
             "--quick" => params = Params::quick(),
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
-    let socket = socket.ok_or("--socket is required")?;
+    let place = place.ok_or("--socket (or --tcp, --balance) is required")?;
     match args.first().map(String::as_str) {
-        Some("server") => Ok(Command::Server { socket }),
+        Some("server") => Ok(Command::Server { place }),
         Some("client") => {
             let workload = workload.ok_or("--workload is required")?;
-            Ok(Command::Client { socket, workload, params })
+            Ok(Command::Client { place, workload, params })
         }
         _ => Err("expected `server` or `client`".into()),
     }
@@ -58,8 +74,8 @@ pub fn main<S: Stack>() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Server { socket } => server::<S>(socket),
-        Command::Client { socket, workload, params } => client::<S>(socket, workload, params),
+        Command::Server { place } => server::<S>(place),
+        Command::Client { place, workload, params } => client::<S>(place, workload, params),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,24 +86,38 @@ pub fn main<S: Stack>() -> ExitCode {
     }
 }
 
-fn server<S: Stack>(socket: PathBuf) -> Result<(), BoxError> {
+fn server<S: Stack>(place: Place) -> Result<(), BoxError> {
     // The orchestrator holds our stdin: when it closes (or the orchestrator dies), leave.
     std::thread::spawn(|| {
         let mut sink = String::new();
         while std::io::stdin().lock().read_line(&mut sink).is_ok_and(|n| n > 0) {}
         std::process::exit(0);
     });
-    let ready = || {
+    let ready = |port: Option<u16>| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "ready");
+        let _ = match port {
+            Some(port) => writeln!(out, "ready {port}"),
+            None => writeln!(out, "ready"),
+        };
         let _ = out.flush();
     };
-    run_on_worker(async move { S::serve(&socket, ready).await })?
+    match place {
+        Place::Socket(socket) => {
+            run_on_worker(async move { S::serve(&socket, || ready(None)).await })?
+        }
+        Place::Tcp(addrs) => {
+            let addr = *addrs.first().ok_or("--tcp needs an address")?;
+            run_on_worker(async move { S::serve_tcp(addr, move |port| ready(Some(port))).await })?
+        }
+    }
 }
 
-fn client<S: Stack>(socket: PathBuf, workload: Workload, params: Params) -> Result<(), BoxError> {
+fn client<S: Stack>(place: Place, workload: Workload, params: Params) -> Result<(), BoxError> {
     let figures = run_on_worker(async move {
-        let client = S::connect(&socket).await?;
+        let client = match place {
+            Place::Socket(socket) => S::connect(&socket).await?,
+            Place::Tcp(addrs) => S::connect_balanced(addrs).await?,
+        };
         workload::run(client, workload, &params).await
     })??;
     println!("result {workload} {figures}");

@@ -16,12 +16,14 @@
 //! src/tls.rs            H2GRPC_BENCH_TLS=DIR: h2grpc and tonic over TLS on TCP loopback
 //! src/bin/bench-*.rs    one binary per stack, so a server binary holds only its own stack
 //! src/bin/bench-run.rs  the orchestrator: rounds A B C A B C, medians, ratios, BENCHMARKS.md
+//! src/bin/bench-balance.rs  W2 over TCP: round_robin over 3 server processes vs 1
 //! ```
 //!
 //! Every process runs a tokio multi-thread runtime with one worker, and runs all its work in a
 //! task spawned on that worker: one busy thread per process, two processes on two cores.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 
 pub mod cli;
@@ -72,6 +74,26 @@ pub trait Stack {
 
     /// One connection to the server at `socket`.
     fn connect(socket: &Path) -> impl Future<Output = Result<Self::Client, BoxError>> + Send;
+
+    /// Binds TCP `addr`, calls `ready` with the bound port, then serves (the balancing run of
+    /// `bench-balance`). Stacks without one say so.
+    fn serve_tcp(
+        addr: SocketAddr,
+        ready: impl FnOnce(u16) + Send,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = (addr, ready);
+        let err: BoxError = format!("bench-{} has no TCP server", Self::NAME).into();
+        async move { Err(err) }
+    }
+
+    /// One client spreading calls round-robin over the servers at `addrs`, the stack's own way.
+    fn connect_balanced(
+        addrs: Vec<SocketAddr>,
+    ) -> impl Future<Output = Result<Self::Client, BoxError>> + Send {
+        let _ = addrs;
+        let err: BoxError = format!("bench-{} has no balancing client", Self::NAME).into();
+        async move { Err(err) }
+    }
 }
 
 /// What a server stream delivered.

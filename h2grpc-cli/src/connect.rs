@@ -72,6 +72,21 @@ pub(crate) async fn connect(
     Ok(Connection { channel, log, closed })
 }
 
+async fn dial_list(
+    target: &Target,
+    addrs: Vec<std::net::SocketAddr>,
+) -> Result<Box<dyn Io>, CliError> {
+    match tokio::net::TcpStream::connect(&addrs[..]).await {
+        Ok(stream) => {
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(stream))
+        }
+        Err(err) => Err(CliError::connect(format!(
+            "cannot connect to any address of {target}: {err} — is the server running?"
+        ))),
+    }
+}
+
 async fn dial(target: &Target) -> Result<Box<dyn Io>, CliError> {
     match target {
         Target::Unix(path) => {
@@ -93,6 +108,9 @@ async fn dial(target: &Target) -> Result<Box<dyn Io>, CliError> {
             }
         }
         Target::UnixAbstract(name) => dial_abstract(name),
+        // One connection is all the CLI needs: the first listed address that accepts.
+        Target::Ipv4(list) => dial_list(target, list.iter().map(|a| (*a).into()).collect()).await,
+        Target::Ipv6(list) => dial_list(target, list.iter().map(|a| (*a).into()).collect()).await,
         Target::Tcp { host, port } => match tokio::net::TcpStream::connect((host.as_str(), *port))
             .await
         {

@@ -15,11 +15,13 @@ use http::HeaderValue;
 use super::channel::Channel;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
+use super::replay::{Replay, StreamRetry};
 use super::request::AsRequest;
 use super::response::{
     is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
     SharedSend,
 };
+use super::retry::Retry;
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};
@@ -41,7 +43,7 @@ impl Channel {
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
     /// headers with `grpc-timeout` computed from the time left now. The [`ActiveCall`] counts
     /// the call as in flight (for keepalive) until the response reader drops it.
-    async fn start(
+    pub(crate) async fn start(
         &self,
         path: &str,
         options: &CallOptions,
@@ -56,7 +58,7 @@ impl Channel {
         let wait_for_ready = options.wait_for_ready;
         let mut retries = UNPROCESSED_RETRIES;
         loop {
-            let (mut send, active) =
+            let (mut send, active, conn) =
                 deadline.run(self.inner.ready_sender(wait_for_ready, options.deadline)).await??;
             let timeout = match options.deadline {
                 None => None,
@@ -93,8 +95,12 @@ impl Channel {
                     }
                     return Ok((response, stream, active, trace));
                 }
-                // A GOAWAY came in since `ready`: nothing went out, the next connection will do.
-                Err(err) if is_unprocessed(&err) && retries > 0 => retries -= 1,
+                // A GOAWAY came in since `ready`: nothing went out, the next connection will do;
+                // this one takes no more calls.
+                Err(err) if is_unprocessed(&err) && retries > 0 => {
+                    conn.forget();
+                    retries -= 1;
+                }
                 Err(err) => return Err(status_from_h2(&err)),
             }
         }
@@ -145,6 +151,29 @@ impl Channel {
     {
         let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options).await?;
+        let mut retry = Retry::new(self, path, &body, &options);
+        loop {
+            let options = retry.options(&options);
+            match self.unary_attempt(path, request, &body, &options).await {
+                Ok(response) => return Ok(retry.succeeded(response)),
+                Err((status, committed)) => retry.failed(status, committed).await?,
+            }
+        }
+    }
+
+    /// One attempt of a unary call; the failure says whether the call was committed (the
+    /// server sent response headers), which rules out a retry.
+    async fn unary_attempt<Req, Resp>(
+        &self,
+        path: &str,
+        request: &Req,
+        body: &Bytes,
+        options: &CallOptions,
+    ) -> Result<Response<Resp>, (Status, bool)>
+    where
+        Req: prost::Message + std::fmt::Debug,
+        Resp: prost::Message + Default + std::fmt::Debug,
+    {
         let max_recv = self.inner.config.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
@@ -154,9 +183,9 @@ impl Channel {
         loop {
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
-                self.start(path, &options, &mut deadline).await?;
+                self.start(path, options, &mut deadline).await.map_err(|s| (s, false))?;
             if let Some(trace) = &trace {
-                trace.sent(&body, Some(request));
+                trace.sent(body, Some(request));
             }
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
@@ -176,11 +205,13 @@ impl Channel {
                     retries -= 1;
                     continue;
                 }
-                return Err(status);
+                return Err((status, false));
             }
+            // Trailers-Only: the trailers came with the head, and the call is not committed.
+            let committed = reader.trailers().is_none();
             let result = reader.single().await;
             drop(stream);
-            return result;
+            return result.map_err(|status| (status, committed));
         }
     }
 
@@ -197,26 +228,41 @@ impl Channel {
     {
         let (path, request) = (method.path()?, request.as_request());
         let (options, body) = self.single_request(path, request, options).await?;
-        let mut deadline = Deadline::new(options.deadline);
-        let (response, mut stream, active, trace) =
-            self.start(path, &options, &mut deadline).await?;
-        if let Some(trace) = &trace {
-            trace.sent(&body, Some(request));
+        let mut retry = Retry::new(self, path, &body, &options);
+        loop {
+            let options = retry.options(&options);
+            let mut deadline = Deadline::new(options.deadline);
+            let (response, mut stream, active, trace) =
+                self.start(path, &options, &mut deadline).await?;
+            if let Some(trace) = &trace {
+                trace.sent(&body, Some(request));
+            }
+            // A failure here means the stream is already over: the server ended the call early
+            // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the
+            // data as an "inactive stream". The call's real status is in the response; read that.
+            let _ = stream.send_data(body.clone(), true);
+            let send = Arc::new(Mutex::new(stream));
+            let max_recv = self.inner.config.max_recv_message_len;
+            let mut reader =
+                ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+            if !retry.enabled() {
+                return Ok(ResponseStream::new(reader));
+            }
+            // Under a retry policy the call waits for the response head: a failure before it
+            // (or a Trailers-Only failure) may be retried; once headers came, it is committed.
+            let head = reader.headers().await.map(|_| ());
+            let failure = match head {
+                Err(status) => status,
+                Ok(_) if reader.trailers().is_none() => {
+                    return Ok(retry.succeeded(ResponseStream::new(reader)))
+                }
+                Ok(_) => match reader.message().await {
+                    Err(status) => status,
+                    Ok(_) => return Ok(retry.succeeded(ResponseStream::new(reader))),
+                },
+            };
+            retry.failed(failure, false).await?;
         }
-        // A failure here means the stream is already over: the server ended the call early
-        // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the data
-        // as an "inactive stream". The call's real status is in the response; read that.
-        let _ = stream.send_data(body, true);
-        let send = Arc::new(Mutex::new(stream));
-        let reader = ResponseReader::new(
-            response,
-            Some(send),
-            deadline,
-            self.inner.config.max_recv_message_len,
-            active,
-            trace,
-        );
-        Ok(ResponseStream::new(reader))
     }
 
     /// A client-streaming call: send requests, then [`finish`](ClientStreamingCall::finish) for
@@ -256,11 +302,17 @@ impl Channel {
     ) -> Result<(RequestSink<Req>, ResponseReader), Status> {
         let options = self.inner.config.interceptors.run(path, options).await?;
         let mut deadline = Deadline::new(options.deadline);
+        let mut retry = Retry::with_limit(self, path, 0, &options);
+        let replay = retry.enabled().then(|| {
+            retry.options(&options); // the first attempt
+            Arc::new(Replay::new(self.inner.config.retry.buffer_size))
+        });
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
         let sink = RequestSink {
             send: send.clone(),
+            replay: replay.clone(),
             queue: SendQueue::default(),
             max_send_len: config.max_send_message_len,
             encoding: self.send_encoding(&options),
@@ -270,7 +322,12 @@ impl Channel {
             _type: PhantomData,
         };
         let max_recv = config.max_recv_message_len;
-        let reader = ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+        let mut reader =
+            ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
+        if let Some(replay) = replay {
+            let (channel, path) = (self.clone(), path.to_owned());
+            reader = reader.with_retry(StreamRetry { channel, path, options, retry, replay });
+        }
         Ok((sink, reader))
     }
 }
@@ -282,6 +339,8 @@ impl Channel {
 /// from the response side.
 pub struct RequestSink<T> {
     send: SharedSend,
+    /// Under a retry policy: what was sent, for a new attempt.
+    replay: Option<Arc<Replay>>,
     queue: SendQueue,
     max_send_len: usize,
     /// What request messages are compressed with.
@@ -342,6 +401,18 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         if let Some(status) = &self.closed {
             return Err(status.clone());
         }
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        if let Some(replay) = self.replay.as_ref().filter(|r| !r.is_committed()) {
+            // Uncommitted: at most the retry buffer is unsent, so h2 may hold it without a
+            // wait for capacity; a dead stream's bytes go out again on the next attempt.
+            let chunk = self.queue.take_all();
+            if let Err(err) = replay.send(&self.send, chunk, false) {
+                return Err(self.fail(status_from_h2(&err)));
+            }
+            return Ok(());
+        }
         while !self.queue.is_empty() {
             let wanted = self.queue.len();
             let send = &self.send;
@@ -395,7 +466,18 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close. It
         // fails only on a stream that can no longer send: ended or reset by the server, or a
         // dead connection. The response side reports each of those.
-        let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(Bytes::new(), true);
+        match &self.replay {
+            Some(replay) => {
+                let _ = replay.send(&self.send, Bytes::new(), true);
+            }
+            None => {
+                let _ = self
+                    .send
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send_data(Bytes::new(), true);
+            }
+        }
         Ok(())
     }
 
@@ -406,6 +488,10 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
 
     fn fail(&mut self, status: Status) -> Status {
         let status = self.deadline.adjust(status);
+        if let Some(replay) = &self.replay {
+            // Cancelled, or failed on a committed call: no attempt after this one.
+            replay.commit();
+        }
         if self.closed.is_none() {
             reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
         }
@@ -420,7 +506,15 @@ impl<T> Drop for RequestSink<T> {
         if self.closed.is_none() {
             // Half-close with whatever is queued; h2 buffers at most what we already hold.
             let rest = self.queue.take_all();
-            let _ = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
+            match &self.replay {
+                Some(replay) => {
+                    let _ = replay.send(&self.send, rest, true);
+                }
+                None => {
+                    let _ =
+                        self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
+                }
+            }
         }
     }
 }

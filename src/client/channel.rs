@@ -1,7 +1,7 @@
-//! `Channel`: one multiplexed HTTP/2 connection to a target, re-established on demand.
+//! `Channel`: calls spread over the connections to a target's addresses, re-established on
+//! demand.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -9,37 +9,43 @@ use h2::client::SendRequest;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::balance::{
+    BalanceConfig, Balancer, ConnectivityState, DnsResolver, Policy, Resolver, StaticResolver,
+};
+pub(crate) use super::connection::Conn;
 use super::intercept::Interceptors;
-use super::keepalive::{self, ActiveCall, Calls, KeepaliveShared, Watched};
+use super::keepalive::{ActiveCall, Calls, KeepaliveShared};
+use super::retry::{RetryConfig, Throttle};
 use super::CallOptions;
 use crate::call::defaults;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
 use crate::error::{Error, ErrorKind};
 use crate::status::Status;
-use crate::trace::{Direction, Payload, Side, Trace};
+use crate::trace::Trace;
 use crate::transport::{IntoTarget, Target};
 
-/// What a failed cleartext HTTP/2 handshake suggests.
-const NOT_GRPC_HINT: &str = if cfg!(feature = "tls") {
-    "is it a gRPC server? (one that speaks TLS needs an https:// target or ChannelBuilder::tls)"
-} else {
-    "is it a gRPC server?"
-};
+/// grpc's MIN_CONNECT_TIMEOUT (connection-backoff.md).
+const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`].
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
     pub(crate) max_recv_message_len: usize,
     pub(crate) max_send_message_len: usize,
-    initial_stream_window_size: u32,
-    initial_connection_window_size: u32,
-    max_frame_size: u32,
-    max_header_list_size: u32,
-    max_send_buffer_size: usize,
-    connect_timeout: Duration,
-    backoff_initial: Duration,
-    backoff_max: Duration,
+    pub(crate) initial_stream_window_size: u32,
+    pub(crate) initial_connection_window_size: u32,
+    pub(crate) max_frame_size: u32,
+    pub(crate) max_header_list_size: u32,
+    pub(crate) max_send_buffer_size: usize,
+    pub(crate) connect_timeout: Duration,
+    backoff_initial: Option<Duration>,
+    backoff_max: Option<Duration>,
+    pub(crate) policy: Policy,
+    pub(crate) resolver: Option<Arc<dyn Resolver>>,
+    pub(crate) min_resolve_interval: Duration,
+    pub(crate) resolve_refresh: Duration,
+    pub(crate) retry: RetryConfig,
     pub(crate) send_compression: Encoding,
     /// Run on every call's options, in order (see [`ChannelBuilder::intercept`]).
     pub(crate) interceptors: Interceptors,
@@ -49,7 +55,7 @@ pub(crate) struct ClientConfig {
     pub(crate) trace: Trace,
     /// TLS on every connection (see [`ChannelBuilder::tls`]).
     #[cfg(feature = "tls")]
-    tls: Option<crate::transport::tls::ClientTls>,
+    pub(crate) tls: Option<crate::transport::tls::ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -62,9 +68,14 @@ impl Default for ClientConfig {
             max_frame_size: defaults::MAX_FRAME_SIZE,
             max_header_list_size: defaults::MAX_HEADER_LIST_SIZE,
             max_send_buffer_size: defaults::MAX_SEND_BUFFER_SIZE,
-            connect_timeout: Duration::from_secs(5),
-            backoff_initial: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(5),
+            connect_timeout: MIN_CONNECT_TIMEOUT,
+            backoff_initial: None,
+            backoff_max: None,
+            policy: Policy::PickFirst,
+            resolver: None,
+            min_resolve_interval: Duration::from_secs(30),
+            resolve_refresh: Duration::from_secs(60),
+            retry: RetryConfig::default(),
             send_compression: Encoding::Identity,
             interceptors: Interceptors::default(),
             keepalive_interval: None,
@@ -93,7 +104,7 @@ impl Default for ClientConfig {
 #[derive(Clone, Debug)]
 pub struct ChannelBuilder {
     target: Target,
-    config: ClientConfig,
+    pub(crate) config: ClientConfig,
 }
 
 macro_rules! setter {
@@ -139,17 +150,27 @@ impl ChannelBuilder {
         max_send_buffer_size: usize
     }
     setter! {
-        /// How long one connection attempt (connect + HTTP/2 handshake) may take. Default 5 s.
+        /// How long one connection attempt (connect + HTTP/2 handshake) may take at least; an
+        /// attempt may also run until the next one is due by the backoff. Default 20 s (grpc's
+        /// MIN_CONNECT_TIMEOUT).
         connect_timeout: Duration
     }
-    setter! {
-        /// Wait before the first reconnection attempt after a failed one; it grows 1.6× per
-        /// failure up to [`backoff_max`](Self::backoff_max). Default 100 ms.
-        backoff_initial: Duration
+
+    /// Time between the starts of the first and second connection attempts to one address;
+    /// later gaps grow 1.6× with ±20 % jitter up to [`backoff_max`](Self::backoff_max), and
+    /// a connection that completes its handshake resets it. Default 1 s for TCP addresses, as
+    /// in grpc's `connection-backoff.md`; 100 ms for Unix sockets, a local server whose
+    /// restart should be picked up quickly.
+    pub fn backoff_initial(&mut self, value: Duration) -> &mut Self {
+        self.config.backoff_initial = Some(value);
+        self
     }
-    setter! {
-        /// Longest wait between reconnection attempts. Default 5 s.
-        backoff_max: Duration
+
+    /// Longest gap between connection attempts to one address. Default 120 s for TCP (grpc's
+    /// MAX_BACKOFF), 5 s for Unix sockets.
+    pub fn backoff_max(&mut self, value: Duration) -> &mut Self {
+        self.config.backoff_max = Some(value);
+        self
     }
 
     setter! {
@@ -300,11 +321,12 @@ impl ChannelBuilder {
         self
     }
 
-    /// Connects now; fails if the server cannot be reached.
+    /// Connects now; fails if no address of the target can be reached (or, with
+    /// pick_first, once the first address that connects is found).
     pub async fn connect(&self) -> Result<Channel, Error> {
         let channel = self.connect_lazy();
-        let conn = channel.inner.establish().await?;
-        channel.inner.install(conn);
+        let pick = channel.inner.balancer.pick(&channel.inner, false, None).await;
+        pick.map_err(|status| Error::new(ErrorKind::Connect, status.message().to_owned()))?;
         Ok(channel)
     }
 
@@ -336,49 +358,82 @@ impl ChannelBuilder {
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let channel = self.channel(false);
-        let conn = channel.inner.with_connect_timeout(channel.inner.handshake(io)).await?;
-        channel.inner.install(conn);
+        let channel = self.channel();
+        let limit = self.config.connect_timeout;
+        let conn = match tokio::time::timeout(limit, channel.inner.handshake(io)).await {
+            Ok(conn) => conn?,
+            Err(_) => {
+                let msg = format!("the HTTP/2 handshake took longer than {limit:?}");
+                return Err(Error::new(ErrorKind::Handshake, msg));
+            }
+        };
+        channel.inner.balancer.install_fixed(conn);
         Ok(channel)
     }
 
     /// A channel that connects on its first call.
     pub fn connect_lazy(&self) -> Channel {
-        self.channel(true)
+        self.channel()
     }
 
-    fn channel(&self, dial: bool) -> Channel {
+    fn channel(&self) -> Channel {
         let authority = self.target.authority();
         // Target::authority is `localhost` or `host:port`, both valid authorities.
         let authority = Authority::try_from(authority.as_str())
             .unwrap_or_else(|_| Authority::from_static("localhost"));
+        let config = &self.config;
+        let resolver: Arc<dyn Resolver> = match (&config.resolver, &self.target) {
+            (Some(resolver), _) => resolver.clone(),
+            (None, Target::Tcp { host, port }) => Arc::new(DnsResolver::new(host.clone(), *port)),
+            (None, target) => {
+                Arc::new(StaticResolver::new(target.static_addresses().unwrap_or_default()))
+            }
+        };
+        let unix = self.target.is_unix() && config.resolver.is_none();
+        let backoff = (
+            config.backoff_initial.unwrap_or(Duration::from_millis(if unix { 100 } else { 1000 })),
+            config.backoff_max.unwrap_or(Duration::from_secs(if unix { 5 } else { 120 })),
+        );
+        let mut retry = config.retry.clone();
+        retry.throttle = retry.throttling.map(|(max, ratio)| Arc::new(Throttle::new(max, ratio)));
+        let balance = BalanceConfig {
+            policy: config.policy,
+            min_resolve_interval: config.min_resolve_interval,
+            resolve_refresh: config.resolve_refresh,
+            backoff,
+        };
         Channel {
             inner: Arc::new(Inner {
                 target: self.target.clone(),
                 authority,
-                config: self.config.clone(),
-                conn: Mutex::new(None),
-                connecting: tokio::sync::Mutex::new(Backoff::default()),
+                config: ClientConfig { retry, ..self.config.clone() },
+                balancer: Balancer::new(self.target.to_string(), balance, resolver),
                 keepalive: Arc::new(KeepaliveShared::new(
-                    self.config.keepalive_interval,
-                    self.config.keepalive_timeout,
-                    self.config.keepalive_while_idle,
+                    config.keepalive_interval,
+                    config.keepalive_timeout,
+                    config.keepalive_while_idle,
                 )),
-                dial,
             }),
         }
     }
 }
 
-/// A connection to one gRPC server, shared by every call and every clone.
+/// Calls to one gRPC target, shared by every clone.
 ///
-/// Calls are multiplexed as HTTP/2 streams on one connection. When the connection drops (the
-/// server restarted, GOAWAY), the next call reconnects; failed attempts back off, and calls made
-/// while the server is unreachable fail fast with UNAVAILABLE unless they set
-/// [`wait_for_ready`](super::CallOptions::wait_for_ready).
+/// The target's name is resolved to addresses (DNS gives every IPv4 and IPv6 address of a
+/// `host:port`; `ipv4:`/`ipv6:` lists and `unix:` sockets are used as given; see [`Resolver`]
+/// for your own source), each address gets its own connection (a subchannel) with its own
+/// reconnection backoff, and the balancing policy picks one per call: pick_first (the
+/// default) or [`round_robin`](ChannelBuilder::round_robin). Calls are multiplexed as HTTP/2
+/// streams. When a connection drops (the server restarted, GOAWAY), it is re-established and
+/// the name resolved again; calls made while no address is reachable fail fast with
+/// UNAVAILABLE unless they set [`wait_for_ready`](super::CallOptions::wait_for_ready). Failed
+/// calls are retried only under a [`RetryPolicy`](super::RetryPolicy) (gRFC A6). [`state`](Channel::state) tells
+/// the connectivity state.
 ///
-/// Targets: `unix:/path`, `unix:///abs/path`, `unix-abstract:name` (Linux), `host:port`.
-/// Unix targets send `:authority: localhost`, as C-core and grpc-go do.
+/// Targets: `unix:/path`, `unix:///abs/path`, `unix-abstract:name` (Linux), `host:port`,
+/// `dns:///host:port`, `ipv4:a:port,b:port`, `ipv6:[a]:port,[b]:port`. Unix targets send
+/// `:authority: localhost`, as C-core and grpc-go do.
 #[derive(Clone)]
 pub struct Channel {
     pub(crate) inner: Arc<Inner>,
@@ -391,30 +446,11 @@ impl std::fmt::Debug for Channel {
 }
 
 pub(crate) struct Inner {
-    target: Target,
+    pub(crate) target: Target,
     authority: Authority,
     pub(crate) config: ClientConfig,
-    conn: Mutex<Option<Conn>>,
-    connecting: tokio::sync::Mutex<Backoff>,
-    keepalive: Arc<KeepaliveShared>,
-    /// Whether a lost connection is replaced by dialling the target; false for a channel
-    /// made over a given stream.
-    dial: bool,
-}
-
-#[derive(Clone)]
-struct Conn {
-    send: SendRequest<Bytes>,
-    closed: Arc<AtomicBool>,
-    /// The calls in flight, counted only when keepalive needs to know.
-    calls: Option<Arc<Calls>>,
-}
-
-#[derive(Default)]
-struct Backoff {
-    failures: u32,
-    retry_at: Option<Instant>,
-    last_error: Option<String>,
+    pub(crate) balancer: Balancer,
+    pub(crate) keepalive: Arc<KeepaliveShared>,
 }
 
 impl Channel {
@@ -466,6 +502,46 @@ impl Channel {
         &self.inner.target
     }
 
+    /// The channel's connectivity state. A new channel is IDLE until its first call (or
+    /// [`ChannelBuilder::connect`]).
+    ///
+    /// ```
+    /// use h2grpc::client::ConnectivityState;
+    /// let channel = h2grpc::Channel::lazy("ipv4:127.0.0.1:50051")?;
+    /// assert_eq!(channel.state(), ConnectivityState::Idle);
+    /// # Ok::<(), h2grpc::Error>(())
+    /// ```
+    pub fn state(&self) -> ConnectivityState {
+        self.inner.balancer.state()
+    }
+
+    /// Waits until the state is no longer `from`, and returns the new one: how a client
+    /// running as a background service logs "server gone" and "server back".
+    ///
+    /// ```no_run
+    /// # async fn f(channel: h2grpc::Channel) {
+    /// let mut state = channel.state();
+    /// loop {
+    ///     state = channel.state_changed(state).await;
+    ///     eprintln!("channel to {} is now {state}", channel.target());
+    /// }
+    /// # }
+    /// ```
+    pub async fn state_changed(&self, from: ConnectivityState) -> ConnectivityState {
+        let mut watch = self.inner.balancer.watch_state();
+        let state = match watch.wait_for(|state| *state != from).await {
+            Ok(state) => *state,
+            Err(_) => ConnectivityState::Shutdown,
+        };
+        state
+    }
+
+    /// Closes every connection of the channel (and of its clones) and moves it to SHUTDOWN;
+    /// later calls fail with UNAVAILABLE. Calls in flight go on until they end.
+    pub fn shutdown(&self) {
+        self.inner.balancer.shutdown();
+    }
+
     pub(crate) fn uri(&self, path: &str) -> Result<http::Uri, Status> {
         let path = PathAndQuery::try_from(path)
             .map_err(|_| Status::internal(format!("invalid method path {path:?}")))?;
@@ -493,199 +569,28 @@ impl Inner {
         Scheme::HTTP
     }
 
-    /// A ready sender on a live connection: the current one, or a new one, and the guard that
-    /// counts the call as in flight on it until the call drops it.
+    /// A ready sender on a live connection picked by the balancing policy, the guard that
+    /// counts the call as in flight on it until the call drops it, and the connection (to
+    /// forget it if it turns out to be closing).
     ///
     /// A connection that failed `ready()` was never used by this call, so retrying on a fresh
     /// connection is safe (PROTOCOL-HTTP2.md: only provably unprocessed calls are retried).
     pub(crate) async fn ready_sender(
-        &self,
+        self: &Arc<Self>,
         wait_for_ready: bool,
         deadline: Option<Instant>,
-    ) -> Result<(SendRequest<Bytes>, ActiveCall), Status> {
+    ) -> Result<(SendRequest<Bytes>, ActiveCall, Conn), Status> {
         for _ in 0..3 {
-            let conn = self.connection(wait_for_ready, deadline).await?;
+            let conn = self.balancer.pick(self, wait_for_ready, deadline).await?;
             let active = conn.calls.as_ref().map(Calls::enter).unwrap_or_default();
             match conn.send.clone().ready().await {
-                Ok(send) => return Ok((send, active)),
-                Err(_) => self.forget(&conn),
+                Ok(send) => return Ok((send, active, conn)),
+                Err(_) => conn.forget(),
             }
         }
         Err(Status::unavailable(format!(
             "connection to {} keeps closing before a call can start",
             self.target
         )))
-    }
-
-    async fn connection(
-        &self,
-        wait_for_ready: bool,
-        deadline: Option<Instant>,
-    ) -> Result<Conn, Status> {
-        if let Some(conn) = self.current() {
-            return Ok(conn);
-        }
-        if !self.dial {
-            return Err(Status::unavailable(
-                "the connection this channel was given has closed; a channel made with \
-                 connect_with_io cannot reconnect",
-            ));
-        }
-        loop {
-            let mut backoff = self.connecting.lock().await;
-            if let Some(conn) = self.current() {
-                return Ok(conn);
-            }
-            let now = Instant::now();
-            if let Some(retry_at) = backoff.retry_at.filter(|at| *at > now) {
-                if !wait_for_ready {
-                    return Err(Status::unavailable(format!(
-                        "{} is unreachable (last attempt: {}); next attempt in {} ms",
-                        self.target,
-                        backoff.last_error.as_deref().unwrap_or("unknown error"),
-                        (retry_at - now).as_millis()
-                    )));
-                }
-                drop(backoff);
-                if deadline.is_some_and(|d| d <= retry_at) {
-                    if let Some(d) = deadline {
-                        tokio::time::sleep_until(d.into()).await;
-                    }
-                    return Err(Status::deadline_exceeded(
-                        "deadline exceeded while waiting for the connection",
-                    ));
-                }
-                tokio::time::sleep_until(retry_at.into()).await;
-                continue;
-            }
-            match self.establish().await {
-                Ok(conn) => {
-                    *backoff = Backoff::default();
-                    self.install(conn.clone());
-                    return Ok(conn);
-                }
-                Err(err) => {
-                    let wait = self
-                        .config
-                        .backoff_initial
-                        .mul_f64(1.6f64.powi(backoff.failures.min(30) as i32))
-                        .min(self.config.backoff_max);
-                    backoff.failures += 1;
-                    backoff.retry_at = Some(Instant::now() + wait);
-                    backoff.last_error = Some(err.to_string());
-                    if !wait_for_ready {
-                        return Err(err.into());
-                    }
-                }
-            }
-        }
-    }
-
-    fn current(&self) -> Option<Conn> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.as_ref().filter(|c| !c.closed.load(Ordering::Acquire)).cloned()
-    }
-
-    fn install(&self, conn: Conn) {
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn);
-    }
-
-    fn forget(&self, dead: &Conn) {
-        dead.closed.store(true, Ordering::Release);
-    }
-
-    async fn establish(&self) -> Result<Conn, Error> {
-        self.with_connect_timeout(async {
-            let io = crate::transport::connect(&self.target).await?;
-            #[cfg(feature = "tls")]
-            if let Some(tls) = &self.config.tls {
-                let io = tls.connect_to(io, &self.target, &self.config.trace).await?;
-                return self.handshake(io).await;
-            }
-            self.handshake(io).await
-        })
-        .await
-    }
-
-    /// The HTTP/2 handshake over `io`, and the task that drives the connection (and its
-    /// keepalive PINGs, when configured).
-    async fn handshake<IO>(&self, io: IO) -> Result<Conn, Error>
-    where
-        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let mut builder = h2::client::Builder::new();
-        builder
-            .initial_window_size(self.config.initial_stream_window_size)
-            .initial_connection_window_size(self.config.initial_connection_window_size)
-            .max_frame_size(self.config.max_frame_size)
-            .max_header_list_size(self.config.max_header_list_size)
-            .max_send_buffer_size(self.config.max_send_buffer_size)
-            .enable_push(false);
-        let handshake_failed = |err: h2::Error| {
-            #[cfg(feature = "tls")]
-            if let Some(why) = self
-                .config
-                .tls
-                .as_ref()
-                .and_then(|_| crate::transport::tls::describe_h2_error(&err))
-            {
-                let message = format!("TLS with {} failed: {why}", self.target);
-                return Error::new(ErrorKind::Tls, message);
-            }
-            Error::with_source(
-                ErrorKind::Handshake,
-                format!("HTTP/2 handshake with {} failed: {}", self.target, NOT_GRPC_HINT),
-                err,
-            )
-        };
-        let keepalive = self.keepalive.for_connection();
-        let io = match &keepalive {
-            Some(keepalive) => keepalive.watch(io),
-            None => Watched::plain(io),
-        };
-        let (send, mut connection) =
-            builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
-        let mut ping_pong = connection.ping_pong();
-        // h2's handshake only writes our preface: wait for the server's SETTINGS.
-        match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
-            Ok(true) => {}
-            Ok(false) => {
-                let message = format!("{} closed the connection during the handshake", self.target);
-                return Err(Error::new(ErrorKind::Handshake, message));
-            }
-            Err(err) => return Err(handshake_failed(err)),
-        }
-        let calls = keepalive.as_ref().map(|keepalive| keepalive.calls().clone());
-        let closed = Arc::new(AtomicBool::new(false));
-        let flag = closed.clone();
-        let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
-        let trace = self.config.trace.clone();
-        tokio::spawn(async move {
-            if let Err(err) = keepalive::drive(connection, ping_pong, keepalive).await {
-                if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
-                    let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
-                    trace.connection(Side::Client, direction, Payload::GoAway { reason });
-                }
-            }
-            flag.store(true, Ordering::Release);
-        });
-        Ok(Conn { send, closed, calls })
-    }
-
-    /// Runs one connection attempt within `connect_timeout`.
-    async fn with_connect_timeout(
-        &self,
-        attempt: impl std::future::Future<Output = Result<Conn, Error>>,
-    ) -> Result<Conn, Error> {
-        match tokio::time::timeout(self.config.connect_timeout, attempt).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::new(
-                ErrorKind::Connect,
-                format!(
-                    "connecting to {} took longer than {:?}; is the server overloaded?",
-                    self.target, self.config.connect_timeout
-                ),
-            )),
-        }
     }
 }

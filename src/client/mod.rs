@@ -18,6 +18,29 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Many backends
+//!
+//! A target may name several servers: a DNS name with several addresses
+//! (`dns:///service.ns.svc:50051`, every IPv4 and IPv6 address), a list
+//! (`ipv4:10.0.0.1:50051,10.0.0.2:50051`), or whatever a [`Resolver`] of your own returns.
+//! The channel keeps one connection per address and balances calls with pick_first (the
+//! default) or [`round_robin`](ChannelBuilder::round_robin); [`Channel::state`] tells its
+//! [`ConnectivityState`]; a [`RetryPolicy`] (gRFC A6) sends failed calls again, to another
+//! server under round_robin.
+//!
+//! ```
+//! use std::time::Duration;
+//! use h2grpc::{client::RetryPolicy, Channel, Code};
+//!
+//! let retry = RetryPolicy::new(3, &[Code::Unavailable])?.initial_backoff(Duration::from_millis(50));
+//! let channel = Channel::builder("ipv4:127.0.0.1:50051,127.0.0.1:50052")?
+//!     .round_robin()
+//!     .retry_policy(retry)
+//!     .connect_lazy();
+//! # drop(channel);
+//! # Ok::<(), h2grpc::Error>(())
+//! ```
+//!
 //! # Naming
 //!
 //! Each side names its halves after the messages in them: the client sends on a
@@ -26,19 +49,26 @@
 //! [`ResponseSink`](crate::server::ResponseSink). Every message sent, request or response, is
 //! taken by value or by reference (`impl Borrow<T>`, [`AsRequest`]).
 
+mod balance;
+mod builder_lb;
 mod call;
 mod channel;
+mod connection;
 mod intercept;
 mod keepalive;
 mod options;
+mod replay;
 mod request;
 mod response;
+mod retry;
 
+pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
 pub use self::call::{ClientStreamingCall, RequestSink};
 pub use self::channel::{Channel, ChannelBuilder};
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
 pub use self::response::{Response, ResponseStream};
+pub use self::retry::{RetryPolicy, MAX_ATTEMPTS};
 
 /// The former name of [`ResponseStream`], kept while code moves over.
 #[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]

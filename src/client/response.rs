@@ -14,6 +14,7 @@ use h2::client::ResponseFuture;
 use h2::{RecvStream, SendStream};
 
 use super::keepalive::ActiveCall;
+use super::replay::StreamRetry;
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::codec::compression::{parse_grpc_encoding, Encoding, UnsupportedEncoding};
@@ -172,6 +173,8 @@ pub(crate) struct ResponseReader {
     /// Counts the call as in flight on its connection, for keepalive, while the reader lives.
     _active: ActiveCall,
     pub(crate) trace: Option<CallTrace>,
+    /// A streaming call under a retry policy, while uncommitted.
+    retry: Option<Box<StreamRetry>>,
 }
 
 impl ResponseReader {
@@ -194,6 +197,7 @@ impl ResponseReader {
             last_compressed: false,
             _active: active,
             trace,
+            retry: None,
         }
     }
 
@@ -229,39 +233,79 @@ impl ResponseReader {
     }
 
     async fn read_head(&mut self) -> Result<(), Status> {
-        let State::Waiting(response) = &mut self.state else { return Ok(()) };
-        let response = match self.deadline.run(response).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => {
-                if let Some(trace) = &self.trace {
-                    trace.h2_error(&err);
+        loop {
+            let State::Waiting(response) = &mut self.state else { return Ok(()) };
+            let response = match self.deadline.run(response).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => {
+                    if let Some(trace) = &self.trace {
+                        trace.h2_error(&err);
+                    }
+                    let status = status_from_h2(&err);
+                    if self.retry.is_some() {
+                        match self.again(status).await {
+                            Ok(()) => continue,
+                            Err(status) => return Err(self.fail(status)),
+                        }
+                    }
+                    self.unprocessed = is_unprocessed(&err);
+                    return Err(self.fail(status));
                 }
-                self.unprocessed = is_unprocessed(&err);
-                return Err(self.fail(status_from_h2(&err)));
+                Err(deadline) => return Err(self.fail(deadline)),
+            };
+            if let Some(trace) = &self.trace {
+                let (status, headers) = (response.status(), response.headers());
+                let end_stream = response.body().is_end_stream();
+                let payload = Payload::ResponseHeaders { status, headers, end_stream };
+                trace.emit(Direction::Recv, payload);
             }
-            Err(deadline) => return Err(self.fail(deadline)),
+            return match head(response) {
+                Ok(Head::Body(headers, body, encoding)) => {
+                    if let Some(retry) = &self.retry {
+                        retry.replay.commit();
+                    }
+                    self.headers = Some(headers);
+                    let mut reader = MessageReader::new(body, self.max_recv, self.trace.clone());
+                    reader.set_encoding(encoding);
+                    self.state = State::Reading(reader);
+                    Ok(())
+                }
+                Ok(Head::TrailersOnly(headers, status)) => {
+                    // A Trailers-Only failure leaves the call uncommitted: it may be retried.
+                    let status = match self.retry.is_some() && !status.is_ok() {
+                        true => match self.again(status).await {
+                            Ok(()) => continue,
+                            Err(status) => status,
+                        },
+                        false => status,
+                    };
+                    self.headers = Some(headers.clone());
+                    self.trailers = Some(headers);
+                    self.state = State::Done(Some(status));
+                    Ok(())
+                }
+                Err(status) => Err(self.fail(status)),
+            };
+        }
+    }
+
+    /// Under a retry policy, a failure before the response head: the next attempt, or the
+    /// status to report.
+    async fn again(&mut self, status: Status) -> Result<(), Status> {
+        let (Some(retry), Some(send)) = (self.retry.as_mut(), self.send.as_ref()) else {
+            return Err(status);
         };
-        if let Some(trace) = &self.trace {
-            let (status, headers) = (response.status(), response.headers());
-            let end_stream = response.body().is_end_stream();
-            trace.emit(Direction::Recv, Payload::ResponseHeaders { status, headers, end_stream });
-        }
-        match head(response) {
-            Ok(Head::Body(headers, body, encoding)) => {
-                self.headers = Some(headers);
-                let mut reader = MessageReader::new(body, self.max_recv, self.trace.clone());
-                reader.set_encoding(encoding);
-                self.state = State::Reading(reader);
-                Ok(())
-            }
-            Ok(Head::TrailersOnly(headers, status)) => {
-                self.headers = Some(headers.clone());
-                self.trailers = Some(headers);
-                self.state = State::Done(Some(status));
-                Ok(())
-            }
-            Err(status) => Err(self.fail(status)),
-        }
+        let (response, active, trace) = retry.again(status, send, &mut self.deadline).await?;
+        self.state = State::Waiting(response);
+        self._active = active;
+        self.trace = trace;
+        Ok(())
+    }
+
+    /// Lets the call be retried under `retry` while it is uncommitted.
+    pub(crate) fn with_retry(mut self, retry: StreamRetry) -> ResponseReader {
+        self.retry = Some(Box::new(retry));
+        self
     }
 
     /// The next message; `Ok(None)` at an OK end; the status of any other end as `Err`.

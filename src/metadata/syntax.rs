@@ -9,11 +9,15 @@ use super::BASE64;
 /// Whether `name` is reserved for the protocol and never custom metadata: `grpc-*`, `te`,
 /// `content-type`, the connection-level headers HTTP/2 forbids (`connection`, `keep-alive`,
 /// `transfer-encoding`, `upgrade`, `proxy-connection`, `host`) and pseudo-headers (`:path`).
-/// `user-agent` is not reserved: applications may read it. Case-insensitive.
+/// `user-agent` is not reserved: applications may read it. Neither are the two retry headers
+/// of gRFC A6, which applications read and write as grpc-go's do (its `isReservedHeader`
+/// leaves them out): a server reads `grpc-previous-rpc-attempts` and sets
+/// `grpc-retry-pushback-ms` in its trailers. Case-insensitive.
 ///
 /// ```
 /// use h2grpc::metadata::is_reserved;
 /// assert!(is_reserved("grpc-timeout"));
+/// assert!(!is_reserved("grpc-retry-pushback-ms"));
 /// assert!(is_reserved("Content-Type"));
 /// assert!(!is_reserved("user-agent"));
 /// ```
@@ -28,7 +32,9 @@ pub fn is_reserved(name: &str) -> bool {
         "proxy-connection",
         "host",
     ];
-    let grpc = name.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"grpc-"));
+    const RETRY: [&str; 2] = ["grpc-previous-rpc-attempts", "grpc-retry-pushback-ms"];
+    let grpc = name.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"grpc-"))
+        && !RETRY.iter().any(|r| r.eq_ignore_ascii_case(name));
     grpc || name.starts_with(':') || EXACT.iter().any(|r| r.eq_ignore_ascii_case(name))
 }
 

@@ -18,17 +18,19 @@
 //!
 //! ```text
 //! target.rs   Target: parse, Display, authority
+//! address.rs  Address: one dialable endpoint (what a resolver returns)
 //! peer.rs     Peer: Unix { uid, gid, pid } | Tcp(addr) | Unknown | Tls(TlsPeer)
 //! unix.rs     bind_unix (stale-socket rules), bind_unix_abstract, remove_socket_file
 //! unix_mode.rs  bind with mode and group set before the socket is reachable
 //! tcp.rs      bind_tcp
 //! tls/        ServerTls, ClientTls, TlsPeer (feature "tls")
-//! mod.rs      Stream, connect, Listener -> TokioListener::accept
+//! mod.rs      Stream, dial, Listener -> TokioListener::accept
 //! ```
 //!
 //! Binding is synchronous and needs no runtime, so a server reports a bad socket path before it
 //! starts; the bound `Listener` becomes a `TokioListener` once a runtime is running.
 
+mod address;
 mod into_target;
 mod peer;
 mod target;
@@ -46,6 +48,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+pub use self::address::Address;
 pub use self::into_target::IntoTarget;
 pub use self::peer::Peer;
 pub use self::target::Target;
@@ -132,33 +135,32 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// Connects to `target`; TCP connections get `TCP_NODELAY` (gRPC messages are small and
-/// latency-bound). Fails with [`ErrorKind::Connect`], the target named in the message.
-#[allow(dead_code)] // used by client
-pub(crate) async fn connect(target: &Target) -> Result<Stream, Error> {
-    let result = match target {
-        Target::Unix(path) => {
+/// Dials one [`Address`]: the single place where the client opens a byte stream, so that a
+/// transport wrapper (TLS) can sit around it. TCP connections get `TCP_NODELAY` (gRPC messages
+/// are small and latency-bound). Fails with [`ErrorKind::Connect`], the address named in the
+/// message.
+pub(crate) async fn dial(address: &Address) -> Result<Stream, Error> {
+    let result = match address {
+        Address::Unix(path) => {
             // tokio reads a path starting with NUL as an abstract name; a path holds no NUL.
             if path.as_os_str().as_bytes().contains(&0) {
                 return Err(Error::new(
                     ErrorKind::Connect,
-                    format!("cannot connect to {target}: a socket path cannot contain a nul byte"),
+                    format!("cannot connect to {address}: a socket path cannot contain a nul byte"),
                 ));
             }
             tokio::net::UnixStream::connect(path).await.map(Stream::Unix)
         }
-        Target::UnixAbstract(name) => connect_abstract(name).await.map(Stream::Unix),
-        Target::Tcp { host, port } => {
-            tokio::net::TcpStream::connect((host.as_str(), *port)).await.map(|s| {
-                // Only a latency optimization: a socket that refuses it still works.
-                let _ = s.set_nodelay(true);
-                Stream::Tcp(s)
-            })
-        }
+        Address::UnixAbstract(name) => connect_abstract(name).await.map(Stream::Unix),
+        Address::Tcp(addr) => tokio::net::TcpStream::connect(addr).await.map(|s| {
+            // Only a latency optimization: a socket that refuses it still works.
+            let _ = s.set_nodelay(true);
+            Stream::Tcp(s)
+        }),
     };
     result.map_err(|e| {
         let hint = match e.kind() {
-            io::ErrorKind::PermissionDenied if matches!(target, Target::Unix(_)) => {
+            io::ErrorKind::PermissionDenied if matches!(address, Address::Unix(_)) => {
                 "check the socket file's owner and mode"
             }
             io::ErrorKind::Unsupported => {
@@ -166,7 +168,7 @@ pub(crate) async fn connect(target: &Target) -> Result<Stream, Error> {
             }
             _ => "is the server running?",
         };
-        Error::with_source(ErrorKind::Connect, format!("cannot connect to {target}: {hint}"), e)
+        Error::with_source(ErrorKind::Connect, format!("cannot connect to {address}: {hint}"), e)
     })
 }
 
@@ -292,6 +294,18 @@ mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Dials a target with one address, as a channel's subchannel would.
+    async fn connect(target: &Target) -> Result<Stream, Error> {
+        let address = match target {
+            Target::Tcp { host, port } => {
+                let ip: std::net::IpAddr = host.parse().unwrap();
+                Address::Tcp((ip, *port).into())
+            }
+            other => other.static_addresses().unwrap().remove(0),
+        };
+        dial(&address).await
+    }
 
     /// Adopts `listener`, connects to its `local_target`, and accepts: (client, server).
     async fn connected_pair(listener: Listener) -> (Stream, Stream) {

@@ -13,21 +13,26 @@
 //! dns:///host:port             Tcp { host, port }
 //! [::1]:50051                  Tcp { host: "::1", port: 50051 }
 //! :50051                       Tcp { host: "localhost", port: 50051 }
+//! ipv4:10.0.0.1:50051,10.0.0.2 Ipv4([10.0.0.1:50051, 10.0.0.2:443]) (static list, port 443 default)
+//! ipv6:[::1]:50051,::2         Ipv6([[::1]:50051, [::2]:443])
 //! ```
+//!
+//! A `Tcp` target is resolved through DNS to every address (IPv4 and IPv6) when the channel
+//! connects; the `ipv4:`/`ipv6:` lists are used as given.
 //!
 //! Paths and names are taken literally: no percent-decoding.
 
 use std::fmt;
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::{Error, ErrorKind};
 
 /// The accepted forms, quoted in every parse error.
-const FORMS: &str =
-    "use unix:path/to.sock, unix:///abs/path.sock, unix-abstract:name or host:port \
-                     (also dns:///host:port, [::1]:port, :port)";
+const FORMS: &str = "use unix:path/to.sock, unix:///abs/path.sock, unix-abstract:name, \
+                     host:port (also dns:///host:port, [::1]:port, :port), \
+                     ipv4:addr[:port][,addr[:port]...] or ipv6:[addr]:port[,[addr]:port...]";
 
 /// Where a client connects: parsed from the gRPC naming forms.
 ///
@@ -61,6 +66,12 @@ pub enum Target {
         /// The port, from 1 to 65535.
         port: u16,
     },
+    /// A static list of IPv4 addresses: `ipv4:10.0.0.1:50051,10.0.0.2:50051` (a missing port
+    /// is 443). Never empty.
+    Ipv4(Vec<SocketAddrV4>),
+    /// A static list of IPv6 addresses: `ipv6:[::1]:50051,[::2]:50051` (a missing port is 443;
+    /// brackets are needed when a port follows). Never empty.
+    Ipv6(Vec<SocketAddrV6>),
 }
 
 impl Target {
@@ -96,6 +107,12 @@ impl Target {
                 return Err(invalid(s, "the abstract socket name contains a nul byte"));
             }
             return Ok(Target::UnixAbstract(name.to_owned()));
+        }
+        if let Some(list) = strip_scheme(s, "ipv4:") {
+            return parse_list(s, list, parse_ipv4).map(Target::Ipv4);
+        }
+        if let Some(list) = strip_scheme(s, "ipv6:") {
+            return parse_list(s, list, parse_ipv6).map(Target::Ipv6);
         }
         if let Some(rest) = strip_scheme(s, "dns:") {
             let host_port = match rest.strip_prefix("//") {
@@ -145,7 +162,34 @@ impl Target {
             Target::Unix(_) | Target::UnixAbstract(_) => "localhost".to_owned(),
             Target::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}"),
             Target::Tcp { host, port } => format!("{host}:{port}"),
+            // C-core names an ipv4:/ipv6: channel by its first address.
+            Target::Ipv4(list) => list.first().map(ToString::to_string).unwrap_or_default(),
+            Target::Ipv6(list) => {
+                list.first().map(|a| format!("[{}]:{}", a.ip(), a.port())).unwrap_or_default()
+            }
         }
+    }
+
+    /// The addresses of a target that needs no name resolution (Unix sockets and the
+    /// `ipv4:`/`ipv6:` lists); `None` for a `host:port` target, which DNS resolves.
+    pub(crate) fn static_addresses(&self) -> Option<Vec<crate::transport::Address>> {
+        use crate::transport::Address;
+        match self {
+            Target::Unix(path) => Some(vec![Address::Unix(path.clone())]),
+            Target::UnixAbstract(name) => Some(vec![Address::UnixAbstract(name.clone())]),
+            Target::Tcp { .. } => None,
+            Target::Ipv4(list) => {
+                Some(list.iter().map(|a| Address::Tcp(SocketAddr::V4(*a))).collect())
+            }
+            Target::Ipv6(list) => {
+                Some(list.iter().map(|a| Address::Tcp(SocketAddr::V6(*a))).collect())
+            }
+        }
+    }
+
+    /// Whether connections go over a Unix socket (whose reconnection backoff starts shorter).
+    pub(crate) fn is_unix(&self) -> bool {
+        matches!(self, Target::Unix(_) | Target::UnixAbstract(_))
     }
 }
 
@@ -189,6 +233,15 @@ impl fmt::Display for Target {
             }
             Target::UnixAbstract(name) => write!(f, "unix-abstract:{name}"),
             Target::Tcp { .. } => f.write_str(&self.authority()),
+            Target::Ipv4(list) => {
+                let list: Vec<String> = list.iter().map(ToString::to_string).collect();
+                write!(f, "ipv4:{}", list.join(","))
+            }
+            Target::Ipv6(list) => {
+                let list: Vec<String> =
+                    list.iter().map(|a| format!("[{}]:{}", a.ip(), a.port())).collect();
+                write!(f, "ipv6:{}", list.join(","))
+            }
         }
     }
 }
@@ -266,6 +319,63 @@ fn parse_unix(s: &str, rest: &str) -> Result<Target, Error> {
     Ok(Target::Unix(PathBuf::from(path)))
 }
 
+/// The default port of `ipv4:`/`ipv6:` entries without one (grpc `doc/naming.md`).
+const DEFAULT_PORT: u16 = 443;
+
+fn parse_list<A>(
+    s: &str,
+    list: &str,
+    one: fn(&str, &str) -> Result<A, Error>,
+) -> Result<Vec<A>, Error> {
+    if list.is_empty() {
+        return Err(invalid(s, "the address list is empty"));
+    }
+    list.split(',').map(|entry| one(s, entry)).collect()
+}
+
+fn parse_port(s: &str, port: Option<&str>) -> Result<u16, Error> {
+    match port {
+        None => Ok(DEFAULT_PORT),
+        Some(port) => match port.parse::<u16>() {
+            Ok(port) if port != 0 => Ok(port),
+            _ => Err(invalid(s, &format!("the port {port:?} is not a number from 1 to 65535"))),
+        },
+    }
+}
+
+fn parse_ipv4(s: &str, entry: &str) -> Result<SocketAddrV4, Error> {
+    let (ip, port) = match entry.split_once(':') {
+        Some((ip, port)) => (ip, Some(port)),
+        None => (entry, None),
+    };
+    let Ok(ip) = ip.parse::<Ipv4Addr>() else {
+        return Err(invalid(s, &format!("{ip:?} is not an ipv4 address")));
+    };
+    Ok(SocketAddrV4::new(ip, parse_port(s, port)?))
+}
+
+fn parse_ipv6(s: &str, entry: &str) -> Result<SocketAddrV6, Error> {
+    let (ip, port) = match entry.strip_prefix('[') {
+        Some(bracketed) => {
+            let Some((ip, after)) = bracketed.split_once(']') else {
+                return Err(invalid(s, "the ipv6 address has no closing bracket"));
+            };
+            match after {
+                "" => (ip, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (ip, Some(port)),
+                    None => return Err(invalid(s, &format!("unexpected {after:?} after {ip:?}"))),
+                },
+            }
+        }
+        None => (entry, None),
+    };
+    let Ok(ip) = ip.parse::<Ipv6Addr>() else {
+        return Err(invalid(s, &format!("{ip:?} is not an ipv6 address")));
+    };
+    Ok(SocketAddrV6::new(ip, parse_port(s, port)?, 0, 0))
+}
+
 fn parse_host_port(s: &str, host_port: &str) -> Result<Target, Error> {
     let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
         let Some((host, after)) = bracketed.split_once(']') else {
@@ -335,6 +445,19 @@ mod tests {
             ("example.com:65535", tcp("example.com", 65535)),
             (":50051", tcp("localhost", 50051)),
             ("dns::50051", tcp("localhost", 50051)),
+            (
+                "ipv4:127.0.0.1:1,10.0.0.2",
+                Target::Ipv4(vec!["127.0.0.1:1".parse().unwrap(), "10.0.0.2:443".parse().unwrap()]),
+            ),
+            ("IPV4:1.2.3.4:5", Target::Ipv4(vec!["1.2.3.4:5".parse().unwrap()])),
+            (
+                "ipv6:[::1]:50051,::2,[fe80::3]",
+                Target::Ipv6(vec![
+                    "[::1]:50051".parse().unwrap(),
+                    "[::2]:443".parse().unwrap(),
+                    "[fe80::3]:443".parse().unwrap(),
+                ]),
+            ),
         ]
     }
 
@@ -362,6 +485,17 @@ mod tests {
         ("[nothost]:1", "not an ipv6 address"),
         ("a b:1", "not a host name"),
         ("user@host:1", "not a host name"),
+        ("ipv4:", "address list is empty"),
+        ("ipv6:", "address list is empty"),
+        ("ipv4:1.2.3.4:1,", "\"\" is not an ipv4 address"),
+        ("ipv4:1.2.3.4:70000", "\"70000\" is not a number"),
+        ("ipv4:1.2.3.4:0", "\"0\" is not a number"),
+        ("ipv4:localhost:1", "not an ipv4 address"),
+        ("ipv6:[::1]:65536", "\"65536\" is not a number"),
+        ("ipv6:[::1", "no closing bracket"),
+        ("ipv6:[::1]x", "unexpected \"x\""),
+        ("ipv6:1.2.3.4", "not an ipv6 address"),
+        ("xds:///svc", "scheme \"xds\" is not supported"),
     ];
 
     #[test]
@@ -380,6 +514,7 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.contains(reason), "{input:?}: {msg}");
             assert!(msg.contains("unix:///abs/path.sock") && msg.contains("host:port"), "{msg}");
+            assert!(msg.contains("ipv4:addr[:port]") && msg.contains("ipv6:[addr]:port"), "{msg}");
         }
     }
 

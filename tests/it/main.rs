@@ -1,6 +1,7 @@
 //! End-to-end tests over real Unix sockets (and TCP where it applies).
 
 mod api;
+mod balancing;
 mod broadcast;
 mod calls;
 mod cancel;
@@ -23,6 +24,7 @@ mod peer;
 mod raw;
 mod reconnect;
 mod reflection;
+mod retry;
 mod shutdown;
 mod sizes;
 mod smoke;

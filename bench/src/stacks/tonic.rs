@@ -6,13 +6,14 @@
 //! (`tokio_stream::iter`, and the request stream itself for the echo) instead of the
 //! channel-and-task pattern, so tonic's encoder can coalesce as much as it likes.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt as _};
 use tonic::transport::{Endpoint, Server, Uri};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -116,6 +117,32 @@ impl Stack for Tonic {
                 }
             }))
             .await?;
+        Ok(TonicClient(BenchClient::new(channel)))
+    }
+
+    async fn serve_tcp(addr: SocketAddr, ready: impl FnOnce(u16) + Send) -> Result<(), BoxError> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        ready(listener.local_addr()?.port());
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|stream| {
+            // As tonic's own `serve(addr)` with `tcp_nodelay(true)`.
+            stream.inspect(|s| {
+                let _ = s.set_nodelay(true);
+            })
+        });
+        Server::builder()
+            .add_service(BenchServer::new(Service))
+            .serve_with_incoming(incoming)
+            .await?;
+        Ok(())
+    }
+
+    /// tonic's documented balancing: `Channel::balance_list` over one endpoint per server.
+    async fn connect_balanced(addrs: Vec<SocketAddr>) -> Result<TonicClient, BoxError> {
+        let endpoints = addrs
+            .iter()
+            .map(|addr| Ok(Endpoint::from_shared(format!("http://{addr}"))?.tcp_nodelay(true)))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        let channel = tonic::transport::Channel::balance_list(endpoints.into_iter());
         Ok(TonicClient(BenchClient::new(channel)))
     }
 }
