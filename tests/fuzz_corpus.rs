@@ -115,6 +115,11 @@ fn replay_client_conn_corpus() {
 }
 
 #[test]
+fn replay_frames_h2_corpus() {
+    replay("frames_h2", __fuzz::frames_h2);
+}
+
+#[test]
 fn committed_seeds_match_the_seed_definitions() {
     for (target, name, bytes) in seeds::hand_made() {
         let path = corpus_dir(target).join(format!("seed-{name}"));
@@ -149,6 +154,7 @@ fn every_hand_made_seed_passes_its_target() {
             "server_conn" => server_conn,
             "client_conn" => client_conn,
             "authority_rewriter" => authority_rewriter,
+            "frames_h2" => __fuzz::frames_h2,
             other => panic!("unknown target {other}"),
         };
         check(&format!("{target}/{name}"), &bytes, run);
