@@ -15,6 +15,8 @@
 //! client_conn      a Script from a hostile server against a Channel's calls: every call ends
 //! authority_rewriter  header lists a real HPACK encoder wrote, through the :authority rewriter
 //!                  into h2: each arrives as sent, or h2 refuses it, or the connection ends
+//! server_conn_grpc server_conn, the bytes read as gRPC calls (methods, deadlines, encodings,
+//!                  messages, cancellation) with now and then a generic script action
 //! frames_h2        valid client frame sequences, some damaged at the frame layer: the trace
 //!                  tap's decoder finds a malformed frame exactly when h2's server refuses them
 //! ```
@@ -28,6 +30,7 @@ mod authority;
 mod client;
 mod frames;
 mod frames_h2;
+mod grpc_script;
 mod input;
 mod player;
 mod pure;
@@ -52,6 +55,7 @@ pub mod __fuzz {
     pub use super::client::client_conn;
     pub use super::frames::FieldMode;
     pub use super::frames_h2::frames_h2;
+    pub use super::grpc_script::{grpc_script, server_conn_grpc, GrpcCalls};
     pub use super::input::FuzzInput;
     pub use super::pure::{decode_messages, grpc_timeout, metadata, status_trailers};
     pub use super::script::{Action, Script};

@@ -494,6 +494,21 @@ fn frames_h2() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// `server_conn_grpc` inputs (src/fuzzing/grpc_script.rs): the window byte, then per
+/// operation an op byte, a call pick, and the operands.
+fn server_conn_grpc() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        // Unary (how 0: identity), grpc-timeout 5m, then one message "hi" ending the stream.
+        ("unary-with-deadline", vec![0, 0, 0, 0, 5, 0, 5, 0, 1, 0, 0, 9, 0, 2, b'h', b'i', 1]),
+        // ClientStream, gzip, one metadata field, one compressed message ending the stream.
+        ("gzip-client-stream", vec![0, 0, 0, 8, 0, 1, 2, 1, 2, 1, 0, 0, 0x49, 0, 3, 1, 2, 3, 1]),
+        // Bidi on a 1 MiB window, one message, then RST_STREAM(CANCEL).
+        ("bidi-then-cancel", vec![2, 0, 0, 3, 0, 0, 1, 0, 0, 9, 0, 1, b'x', 0, 3, 0, 1]),
+        // Wait: its message, then the client leaves; the handler sees its cancellation.
+        ("wait-then-leave", vec![0, 0, 0, 4, 0, 0, 1, 0, 0, 9, 0, 0, 1]),
+    ]
+}
+
 pub(crate) fn hand_made() -> Vec<Seed> {
     let mut seeds: Vec<Seed> = Vec::new();
     let mut add = |target, name: &str, bytes: Vec<u8>| seeds.push((target, name.to_owned(), bytes));
@@ -601,6 +616,9 @@ pub(crate) fn hand_made() -> Vec<Seed> {
     }
     for (name, bytes) in frames_h2() {
         add("frames_h2", name, bytes);
+    }
+    for (name, bytes) in server_conn_grpc() {
+        add("server_conn_grpc", name, bytes);
     }
     seeds
 }
