@@ -14,6 +14,7 @@ mod harness;
 mod header_limits;
 mod health;
 mod hostile;
+mod hostile_server;
 mod intercept;
 mod keepalive;
 mod metadata;
