@@ -115,6 +115,16 @@ fn replay_client_conn_corpus() {
 }
 
 #[test]
+fn replay_server_conn_grpc_corpus() {
+    replay("server_conn_grpc", __fuzz::server_conn_grpc);
+}
+
+#[test]
+fn replay_frames_h2_corpus() {
+    replay("frames_h2", __fuzz::frames_h2);
+}
+
+#[test]
 fn committed_seeds_match_the_seed_definitions() {
     for (target, name, bytes) in seeds::hand_made() {
         let path = corpus_dir(target).join(format!("seed-{name}"));
@@ -149,6 +159,8 @@ fn every_hand_made_seed_passes_its_target() {
             "server_conn" => server_conn,
             "client_conn" => client_conn,
             "authority_rewriter" => authority_rewriter,
+            "frames_h2" => __fuzz::frames_h2,
+            "server_conn_grpc" => __fuzz::server_conn_grpc,
             other => panic!("unknown target {other}"),
         };
         check(&format!("{target}/{name}"), &bytes, run);

@@ -29,3 +29,29 @@ impl<T: fmt::Debug> fmt::Debug for Input<T> {
 }
 
 pub mod rewriter_case;
+
+/// Lets one known `h2` debug assertion through, for the connection targets: `Counts::drop`
+/// asserts that no stream is left when h2's stream store is freed, which fails when the
+/// connection is dropped before a call's last stream handle, a normal teardown when the
+/// client leaves mid-call (h2 upstream calls it spurious: hyperium/h2#907, as #464 did for
+/// the store's own assertion; release builds compile it out). `cargo fuzz` builds with debug
+/// assertions, so without this every such input would be a crash of h2's, not ours; every
+/// other panic still aborts. Reproduced by `tests/fuzz_corpus/regressions.rs`
+/// (`bidi_reply_blocked_on_a_one_byte_window_when_the_client_leaves`).
+pub fn tolerate_h2_counts_drop_assertion() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let known = info.location().is_some_and(|l| {
+                l.file().ends_with("src/proto/streams/counts.rs") && l.file().contains("/h2-")
+            }) && info
+                .payload()
+                .downcast_ref::<&str>()
+                .is_some_and(|m| m.contains("has_streams"));
+            if !known {
+                abort_hook(info);
+            }
+        }));
+    });
+}

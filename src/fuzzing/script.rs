@@ -150,7 +150,7 @@ impl FuzzInput for Script {
     }
 }
 
-fn read_action(input: &mut Cursor<'_>) -> Action {
+pub(crate) fn read_action(input: &mut Cursor<'_>) -> Action {
     match input.u8() % 15 {
         0 => Action::Preface,
         1 => Action::Raw(input.bytes16().to_vec()),
@@ -227,7 +227,7 @@ impl Script {
         &self.actions
     }
 
-    fn push(mut self, action: Action) -> Script {
+    pub(crate) fn push(mut self, action: Action) -> Script {
         self.actions.push(action);
         self
     }

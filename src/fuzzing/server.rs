@@ -115,6 +115,16 @@ pub(crate) async fn calls_end(live: &ShutdownHandle, what: &str) {
     }
 }
 
+/// Whether a task died of h2's `Counts::drop` debug assertion (`!self.has_streams()`, h2
+/// 0.4.20 `proto/streams/counts.rs`): it fires when h2's stream store is freed, by the
+/// connection or by a call's last stream handle, with a stream still counted, which a
+/// client leaving mid-call causes. Debug builds only; upstream calls it spurious
+/// (hyperium/h2#907). See `h2_counts_assertion_when_the_connection_goes_before_a_call` in
+/// `tests/fuzz_corpus/regressions.rs`. Any other panic of a task still fails the run.
+pub(crate) fn h2_counts_assertion(err: &tokio::task::JoinError) -> bool {
+    err.is_panic() && err.to_string().contains("assertion failed: !self.has_streams()")
+}
+
 /// Plays `script` as a client against a fresh server; see the module docs.
 pub fn server_conn(script: &Script) {
     play(script);
@@ -148,6 +158,7 @@ async fn run(server: &Server, script: &Script) -> usize {
         );
         match tokio::time::timeout(WATCHDOG, serving).await {
             Ok(Ok(())) => {}
+            Ok(Err(err)) if h2_counts_assertion(&err) => {}
             Ok(Err(err)) => panic!("the connection task failed: {err}"),
             Err(_) => panic!("the connection task hung after the client left"),
         }

@@ -414,6 +414,8 @@ impl FrameReader {
                 Some(code) if p.len() == 4 => FramePayload::RstStream { code },
                 _ => malformed("RST_STREAM payload is not 4 bytes"),
             },
+            // An ACK carries nothing (RFC 9113 §6.5: FRAME_SIZE_ERROR otherwise).
+            4 if flags & 0x1 != 0 && !p.is_empty() => malformed("SETTINGS ACK with parameters"),
             4 if p.len() % 6 == 0 => FramePayload::Settings {
                 params: p
                     .chunks_exact(6)
@@ -590,11 +592,13 @@ mod tests {
         wire.extend(frame(8, 0, 0, &[0; 5]));
         wire.extend(frame(7, 0, 0, &[0; 7]));
         wire.extend(frame(1, 0x20, 1, &[0; 4]));
+        // A SETTINGS ACK with a parameter (found by the frames_h2 fuzz target: h2 refuses it).
+        wire.extend(frame(4, 0x1, 0, &[0; 6]));
         wire.extend(frame(0xfa, 0, 0, &[1]));
         let decoded = frames(&wire);
-        assert_eq!(decoded.len(), 7);
-        assert!(decoded[..6].iter().all(|f| matches!(f.payload, FramePayload::Malformed { .. })));
-        assert_eq!(decoded[6].payload, FramePayload::Unknown);
+        assert_eq!(decoded.len(), 8);
+        assert!(decoded[..7].iter().all(|f| matches!(f.payload, FramePayload::Malformed { .. })));
+        assert_eq!(decoded[7].payload, FramePayload::Unknown);
     }
 
     #[test]

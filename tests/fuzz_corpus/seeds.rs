@@ -454,6 +454,61 @@ fn authority_rewriter() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// `frames_h2` inputs (src/fuzzing/frames_h2.rs): an op byte and its operands per frame, then
+/// a damage byte (`1`: none; `0bHH_NN_00`: damage HH of NN+1 bytes).
+fn frames_h2() -> Vec<(&'static str, Vec<u8>)> {
+    const OK: u8 = 1;
+    // A request on the next stream, open: no extra field, one frame, no padding, no priority.
+    let request = [4, 0, 0, 0, 0, 0, OK];
+    let ping = [1, 1, 2, 3, 4, 5, 6, 7, 8];
+    vec![
+        (
+            "request-data-ping-window-settings",
+            [
+                &request[..],
+                &[5, 0, 0, 16, 0, 0, OK],
+                &[&ping[..], &[OK]].concat(),
+                &[2, 0, 0, 1, OK],
+                &[0, 2, 3, 0, 0, 0, 9, 4, 0, 0, 0, 0, OK],
+            ]
+            .concat(),
+        ),
+        (
+            // HEADERS padded (3), with priority, its block split into CONTINUATIONs of 20
+            // bytes; then padded DATA that ends the stream.
+            "split-padded-request",
+            vec![4, 2, b'a', b'b', 0, 20, 1, 3, 1, 16, OK, 5, 0, 0, 8, 1, 1, 2, OK],
+        ),
+        ("ping-one-byte-short", [&ping[..], &[0b0001_0000]].concat()),
+        ("settings-ack-with-parameters", vec![0, 1, 0, 0, 0, 0, 0, 0b0011_0000]),
+        (
+            "padded-data-without-pad-length",
+            [&request[..], &[5, 0, 0, 0, 0, 0, 0b0010_0000]].concat(),
+        ),
+        (
+            "reset-then-unknown-frame",
+            [&request[..], &[6, 0, 0, 0, 0, 8, OK], &[7, 5, 0xff, 0, 0, 0, 0, 3, 1, 2, 3, OK]]
+                .concat(),
+        ),
+        ("window-update-cut", vec![2, 0, 0, 9, 0b0001_0100]),
+    ]
+}
+
+/// `server_conn_grpc` inputs (src/fuzzing/grpc_script.rs): the window byte, then per
+/// operation an op byte, a call pick, and the operands.
+fn server_conn_grpc() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        // Unary (how 0: identity), grpc-timeout 5m, then one message "hi" ending the stream.
+        ("unary-with-deadline", vec![0, 0, 0, 0, 5, 0, 5, 0, 1, 0, 0, 9, 0, 2, b'h', b'i', 1]),
+        // ClientStream, gzip, one metadata field, one compressed message ending the stream.
+        ("gzip-client-stream", vec![0, 0, 0, 8, 0, 1, 2, 1, 2, 1, 0, 0, 0x49, 0, 3, 1, 2, 3, 1]),
+        // Bidi on a 1 MiB window, one message, then RST_STREAM(CANCEL).
+        ("bidi-then-cancel", vec![2, 0, 0, 3, 0, 0, 1, 0, 0, 9, 0, 1, b'x', 0, 3, 0, 1]),
+        // Wait: its message, then the client leaves; the handler sees its cancellation.
+        ("wait-then-leave", vec![0, 0, 0, 4, 0, 0, 1, 0, 0, 9, 0, 0, 1]),
+    ]
+}
+
 pub(crate) fn hand_made() -> Vec<Seed> {
     let mut seeds: Vec<Seed> = Vec::new();
     let mut add = |target, name: &str, bytes: Vec<u8>| seeds.push((target, name.to_owned(), bytes));
@@ -558,6 +613,12 @@ pub(crate) fn hand_made() -> Vec<Seed> {
     }
     for (name, bytes) in authority_rewriter() {
         add("authority_rewriter", name, bytes);
+    }
+    for (name, bytes) in frames_h2() {
+        add("frames_h2", name, bytes);
+    }
+    for (name, bytes) in server_conn_grpc() {
+        add("server_conn_grpc", name, bytes);
     }
     seeds
 }

@@ -16,6 +16,7 @@ mod harness;
 mod header_limits;
 mod health;
 mod hostile;
+mod hostile_server;
 mod intercept;
 mod intercept_async;
 mod keepalive;
