@@ -7,6 +7,7 @@
 //! h2grpc call unix:/tmp/greeter.sock helloworld.Greeter/SayHello '{"name": "you"}'
 //! h2grpc call --wire unix:/tmp/greeter.sock helloworld.Greeter/SayHello '{"name": "you"}'
 //! h2grpc health unix:/tmp/greeter.sock
+//! h2grpc list --cacert ca.pem --cert client.pem --key client.key https://localhost:8443
 //! ```
 //!
 //! The exit code of `call` is the call's gRPC status code (0 for OK), so scripts can test it;
@@ -108,14 +109,14 @@ pub(crate) struct Global {
 enum Command {
     /// List the server's services, or one service's methods.
     List {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// A service (`pkg.Service`) whose methods to list.
         service: Option<String>,
     },
     /// Show the definition of a service, method, message or enum.
     Describe {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// `pkg.Service`, `pkg.Service.Method` (or `pkg.Service/Method`), `pkg.Message`,
         /// `pkg.Enum`.
@@ -126,7 +127,7 @@ enum Command {
     /// grpc.health.v1 Check (or Watch); exits like grpc_health_probe: 0 SERVING, 1 bad
     /// arguments, 2 connection failure, 3 RPC failure, 4 not SERVING.
     Health {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// The service to check; the server as a whole if left out.
         #[arg(default_value = "")]
