@@ -89,6 +89,24 @@ fn an_unknown_ca_fails_in_one_line_unless_insecure() {
 }
 
 #[test]
+fn an_expired_certificate_fails_in_one_line() {
+    let pki = test_pki();
+    // A server dir whose server.pem is the expired one, issued by the same CA.
+    let expired = tempfile::tempdir().expect("temp dir");
+    for (from, to) in [
+        ("ca.pem", "ca.pem"),
+        ("expired_server.pem", "server.pem"),
+        ("expired_server.key", "server.key"),
+    ] {
+        std::fs::copy(pki.path().join(from), expired.path().join(to)).expect("copy");
+    }
+    let server = Peer::h2grpc_tls(expired.path(), false);
+    let ca = file(pki.path(), "ca.pem");
+    let out = h2grpc(&["list", "--cacert", &ca, &format!("https://localhost:{}", server.port())]);
+    fails_with(&out, &["the server's certificate has expired"]);
+}
+
+#[test]
 fn mutual_tls_with_cert_and_key() {
     let pki = test_pki();
     let other = test_pki();
