@@ -20,7 +20,7 @@ use crate::{describe, status, Global};
 
 #[derive(Args, Debug)]
 pub(crate) struct CallArgs {
-    /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+    /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
     target: String,
     /// The method: `pkg.Service/Method` (or `pkg.Service.Method`).
     method: String,

@@ -1,8 +1,8 @@
 //! Connecting: the target's socket, dialled here (so a failure says what to do), tapped when
 //! `--wire` is on, then handed to the library's channel.
 //!
-//! TLS (issue 16) slots in between the socket and the tap: the tap must wrap the TLS stream
-//! so that `--wire` shows the HTTP/2 frames, not ciphertext.
+//! TLS ([`crate::tls`]) sits between the socket and the tap: the tap wraps the TLS stream, so
+//! `--wire` shows the HTTP/2 frames, not ciphertext.
 
 use std::io;
 use std::pin::Pin;
@@ -10,11 +10,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use h2grpc::trace::{Tap, TapLog};
-use h2grpc::{Channel, Target};
+use h2grpc::{Channel, ErrorKind, Target};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::oneshot;
 
 use crate::error::CliError;
+use crate::tls::{self, TlsInfo};
+use crate::Global;
 
 /// A byte stream to the server.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -26,6 +28,8 @@ pub(crate) struct Connection {
     pub(crate) channel: Channel,
     /// The tap's log, when tapped.
     pub(crate) log: Option<TapLog>,
+    /// The TLS connection's version, cipher suite and ALPN, over TLS.
+    pub(crate) tls: Option<TlsInfo>,
     /// Fires when the library drops the socket: the connection is over, every byte is logged.
     closed: oneshot::Receiver<()>,
 }
@@ -40,23 +44,44 @@ impl Connection {
     }
 }
 
-/// Dials `target` and makes the HTTP/2 connection.
-pub(crate) async fn connect(
-    target: &str,
-    tap: bool,
-    timeout: Duration,
-) -> Result<Connection, CliError> {
-    let parsed = Target::parse(target).map_err(|err| CliError::invalid(err.to_string()))?;
-    let socket = tokio::time::timeout(timeout, dial(&parsed)).await.map_err(|_| {
+/// Dials `target`, speaks TLS if `global` asks for it, and makes the HTTP/2 connection.
+pub(crate) async fn connect(target: &str, global: &Global) -> Result<Connection, CliError> {
+    let timeout = global.connect_timeout;
+    let (plain_target, https) = tls::split_https(target);
+    let parsed = Target::parse(&plain_target).map_err(|err| CliError::invalid(err.to_string()))?;
+    let client_tls = tls::client_tls(global, https)?;
+    let late = || {
         CliError::connect(format!(
             "connecting to {target} took longer than {timeout:?} — is the server up? \
              (--connect-timeout to wait longer)"
         ))
-    })??;
+    };
+    let socket = tokio::time::timeout(timeout, dial(&parsed)).await.map_err(|_| late())??;
+    let (socket, info): (Box<dyn Io>, _) = match &client_tls {
+        None => (socket, None),
+        Some(client_tls) => {
+            let name = match &parsed {
+                Target::Tcp { host, .. } => host.as_str(),
+                _ => "localhost",
+            };
+            let name = global.servername.as_deref().unwrap_or(name);
+            let stream = tokio::time::timeout(timeout, client_tls.connect(socket, name))
+                .await
+                .map_err(|_| late())?
+                .map_err(|err| CliError::connect(tls::in_cli_words(&err.to_string())))?;
+            let info = TlsInfo::of(&stream, name, !global.insecure);
+            (Box::new(stream), Some(info))
+        }
+    };
     let (socket, closed) = NotifyDrop::new(socket);
-    let mut builder = Channel::builder(target).map_err(|err| CliError::invalid(err.to_string()))?;
+    let mut builder =
+        Channel::builder(&plain_target).map_err(|err| CliError::invalid(err.to_string()))?;
     builder.connect_timeout(timeout);
-    let (channel, log) = if tap {
+    if let Some(client_tls) = client_tls {
+        // The stream is TLS already: this makes the calls say `:scheme https`.
+        builder.tls(client_tls);
+    }
+    let (channel, log) = if global.wire.is_some() {
         let tap = Tap::new(socket);
         let log = tap.log();
         (builder.connect_with_io(tap).await, Some(log))
@@ -64,12 +89,21 @@ pub(crate) async fn connect(
         (builder.connect_with_io(socket).await, None)
     };
     let channel = channel.map_err(|err| {
-        CliError::connect(format!(
-            "{target} does not speak HTTP/2 in plaintext ({err}) — is it a gRPC server? \
-             (TLS is not supported yet)"
-        ))
+        // The library's message names its API; the IO error under it is what happened.
+        let io = std::error::Error::source(&err).map_or_else(|| err.to_string(), |e| e.to_string());
+        CliError::connect(match (err.kind(), &info) {
+            (ErrorKind::Tls, _) => tls::in_cli_words(&err.to_string()),
+            (_, Some(_)) => format!(
+                "{target} ended the connection right after the TLS handshake ({io}) — did it \
+                 refuse our client certificate (--cert/--key)? Is it a gRPC server?"
+            ),
+            (_, None) => format!(
+                "{target} does not speak HTTP/2 in plaintext ({io}) — is it a gRPC server? \
+                 One that speaks TLS needs https://{plain_target} or --cacert FILE"
+            ),
+        })
     })?;
-    Ok(Connection { channel, log, closed })
+    Ok(Connection { channel, log, tls: info, closed })
 }
 
 async fn dial_list(

@@ -7,6 +7,7 @@
 //! h2grpc call unix:/tmp/greeter.sock helloworld.Greeter/SayHello '{"name": "you"}'
 //! h2grpc call --wire unix:/tmp/greeter.sock helloworld.Greeter/SayHello '{"name": "you"}'
 //! h2grpc health unix:/tmp/greeter.sock
+//! h2grpc list --cacert ca.pem --cert client.pem --key client.key https://localhost:8443
 //! ```
 //!
 //! The exit code of `call` is the call's gRPC status code (0 for OK), so scripts can test it;
@@ -27,6 +28,7 @@ mod raw;
 mod reflection;
 mod source;
 mod status;
+mod tls;
 mod wire;
 
 use std::path::PathBuf;
@@ -56,7 +58,7 @@ pub(crate) struct Global {
     /// frame's bytes.
     #[arg(long, global = true, value_enum, num_args = 0..=1, default_missing_value = "text",
           require_equals = true)]
-    wire: Option<WireMode>,
+    pub(crate) wire: Option<WireMode>,
     /// Output: `text` for people, `json` for scripts (one JSON object per line).
     #[arg(long, global = true, value_enum, default_value = "text")]
     format: Format,
@@ -79,26 +81,42 @@ pub(crate) struct Global {
     /// How long connecting may take.
     #[arg(long, global = true, value_parser = parse_duration, default_value = "5s",
           value_name = "DURATION")]
-    connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// Colours: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     color: ColorChoice,
-    // TLS goes here once the library speaks it (issue 16): --cacert, --cert, --key,
-    // --insecure, --servername, passed to connect::Transport.
+    /// Verify the server by the CA certificates in FILE (PEM) instead of Mozilla's roots;
+    /// turns TLS on.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) cacert: Option<PathBuf>,
+    /// Present this client certificate chain (PEM, leaf first) for mutual TLS; with --key.
+    #[arg(long, global = true, value_name = "FILE", requires = "key")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, global = true, value_name = "FILE", requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
+    /// Send NAME as SNI and verify the server's certificate for it, not for the target's host
+    /// (for connecting by IP address); turns TLS on.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) servername: Option<String>,
+    /// TLS without verifying the server's certificate: for testing only, as anyone on the
+    /// path could pose as the server. Turns TLS on.
+    #[arg(long, global = true)]
+    pub(crate) insecure: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the server's services, or one service's methods.
     List {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// A service (`pkg.Service`) whose methods to list.
         service: Option<String>,
     },
     /// Show the definition of a service, method, message or enum.
     Describe {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// `pkg.Service`, `pkg.Service.Method` (or `pkg.Service/Method`), `pkg.Message`,
         /// `pkg.Enum`.
@@ -109,7 +127,7 @@ enum Command {
     /// grpc.health.v1 Check (or Watch); exits like grpc_health_probe: 0 SERVING, 1 bad
     /// arguments, 2 connection failure, 3 RPC failure, 4 not SERVING.
     Health {
-        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name or host:port.
+        /// unix:/path.sock, unix:///abs/path.sock, unix-abstract:name, host:port or https://host:port.
         target: String,
         /// The service to check; the server as a whole if left out.
         #[arg(default_value = "")]

@@ -53,7 +53,10 @@ impl Session {
         let options = metadata(global)?;
         let files = !global.proto.is_empty() || !global.protoset.is_empty();
         let pool = if files { load_files(global)? } else { DescriptorPool::new() };
-        let conn = connect::connect(target, global.wire.is_some(), global.connect_timeout).await?;
+        let conn = connect::connect(target, global).await?;
+        if let (Some(info), Some(_)) = (&conn.tls, &global.wire) {
+            out.line(&info.render(out.json()));
+        }
         let wire =
             conn.log.clone().map(|log| Wire::new(log, global.wire == Some(crate::WireMode::Hex)));
         let schema = if files { Schema::Files } else { Schema::Reflection(None) };

@@ -104,11 +104,14 @@ impl Pki {
         }
     }
 
-    /// Writes `ca.pem`, `server.pem`, `server.key`, `client.pem` and `client.key` into `dir`.
+    /// Writes `ca.pem`, `server.pem`, `server.key`, `client.pem` and `client.key` into `dir`,
+    /// and `expired_server.pem`, `expired_server.key` (the server's, expired in 2001).
     pub(crate) fn write_to(&self, dir: &std::path::Path) -> std::io::Result<()> {
         std::fs::write(dir.join("ca.pem"), &self.ca_pem)?;
         std::fs::write(dir.join("server.pem"), &self.server.cert_pem)?;
         std::fs::write(dir.join("server.key"), &self.server.key_pem)?;
+        std::fs::write(dir.join("expired_server.pem"), &self.expired_server.cert_pem)?;
+        std::fs::write(dir.join("expired_server.key"), &self.expired_server.key_pem)?;
         std::fs::write(dir.join("client.pem"), &self.client.cert_pem)?;
         std::fs::write(dir.join("client.key"), &self.client.key_pem)?;
         Ok(())

@@ -234,6 +234,34 @@ impl Peer {
         Peer::start("h2grpc", Command::new(rust_example("h2grpc", "interop_server")), Some(addr))
     }
 
+    /// The h2grpc interop server over TLS on 127.0.0.1, with the certificates in `pki`
+    /// ([`test_pki`]); `mtls` requires a client certificate issued by `pki`'s CA.
+    pub fn h2grpc_tls(pki: &Path, mtls: bool) -> Peer {
+        let mut command = Command::new(rust_example("h2grpc", "interop_server"));
+        command.arg("--tls_dir").arg(pki);
+        if mtls {
+            command.arg("--mtls");
+        }
+        Peer::start("h2grpc", command, Some("127.0.0.1:0"))
+    }
+
+    /// The Python grpcio interop server over TLS on 127.0.0.1 (see [`Peer::h2grpc_tls`]).
+    pub fn python_tls(pki: &Path, mtls: bool) -> Peer {
+        let python = python_venv().join("bin").join("python");
+        let mut command = Command::new(python);
+        command.arg(root().join("tests/peers/python/interop_server.py"));
+        command.arg("--tls_dir").arg(pki);
+        if mtls {
+            command.arg("--mtls");
+        }
+        Peer::start("python", command, Some("127.0.0.1:0"))
+    }
+
+    /// The port of a `host:port` target.
+    pub fn port(&self) -> &str {
+        self.target.rsplit(':').next().unwrap_or_default()
+    }
+
     pub fn tonic() -> Peer {
         let program = rust_example("h2grpc-interop-tonic", "tonic_interop_server");
         Peer::start("tonic", Command::new(program), None)
@@ -252,6 +280,16 @@ impl Peer {
         command.arg(dir.join("interop_server.js"));
         Peer::start("node", command, None)
     }
+}
+
+/// A fresh test PKI, written by the library's `tls_test_certs` example: `ca.pem`,
+/// `server.pem`/`server.key` (for localhost, 127.0.0.1 and ::1), `client.pem`/`client.key`.
+pub fn test_pki() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(rust_example("h2grpc", "tls_test_certs"));
+    command.arg(dir.path());
+    check(&mut command).unwrap_or_else(|e| panic!("cannot make the test certificates: {e}"));
+    dir
 }
 
 /// A Rust server example, built if it is not yet (`cargo test --workspace` builds them).
