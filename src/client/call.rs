@@ -13,15 +13,14 @@ use h2::SendStream;
 use http::HeaderValue;
 
 use super::channel::Channel;
+use super::deadline::Deadline;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
 use super::replay::{Replay, StreamRetry};
 use super::request::AsRequest;
-use super::response::{
-    is_unprocessed, reset, status_from_h2, Deadline, Response, ResponseReader, ResponseStream,
-    SharedSend,
-};
+use super::response::{is_unprocessed, status_from_h2, Response, ResponseReader, ResponseStream};
 use super::retry::Retry;
+use super::shared_send::{reset, SharedSend};
 use crate::call::send::SendQueue;
 use crate::call::{headers, COALESCE_BYTES};
 use crate::codec::compression::{encode_compressed, Encoding};

@@ -54,6 +54,7 @@ mod builder_lb;
 mod call;
 mod channel;
 mod connection;
+mod deadline;
 mod intercept;
 mod keepalive;
 mod options;
@@ -61,6 +62,7 @@ mod replay;
 mod request;
 mod response;
 mod retry;
+mod shared_send;
 
 pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
 pub use self::call::{ClientStreamingCall, RequestSink};

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use h2::client::ResponseFuture;
 use h2::SendStream;
 
+use super::deadline::Deadline;
 use super::keepalive::ActiveCall;
-use super::response::{Deadline, SharedSend};
 use super::retry::Retry;
+use super::shared_send::SharedSend;
 use super::{CallOptions, Channel};
 use crate::status::Status;
 use crate::trace::CallTrace;

@@ -2,19 +2,18 @@
 //! response-reading machinery both share.
 
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::Bytes;
 use h2::client::ResponseFuture;
-use h2::{RecvStream, SendStream};
+use h2::RecvStream;
 
+use super::deadline::Deadline;
 use super::keepalive::ActiveCall;
 use super::replay::StreamRetry;
+use super::shared_send::{reset, SharedSend};
 use crate::call::headers::is_grpc_content_type;
 use crate::call::recv::MessageReader;
 use crate::codec::compression::{parse_grpc_encoding, Encoding, UnsupportedEncoding};
@@ -79,16 +78,6 @@ impl<T> Response<T> {
     }
 }
 
-/// The request stream handle shared with the response side, so either may reset the stream.
-pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
-
-pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: Option<&CallTrace>) {
-    if let Some(trace) = trace {
-        trace.reset_sent(reason);
-    }
-    send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
-}
-
 /// The client's reading of an `h2` failure (PROTOCOL-HTTP2.md "Errors"; the mapping table is in
 /// [`crate::status::mapping`]).
 pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
@@ -106,49 +95,6 @@ pub(crate) fn is_unprocessed(err: &h2::Error) -> bool {
     err.is_remote()
         && (err.is_go_away()
             || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
-}
-
-/// The call's deadline, raced against every wait.
-pub(crate) struct Deadline {
-    at: Option<Instant>,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl Deadline {
-    pub(crate) fn new(at: Option<Instant>) -> Deadline {
-        Deadline { at, sleep: None }
-    }
-
-    pub(crate) fn passed(&self) -> bool {
-        self.at.is_some_and(|at| at <= Instant::now())
-    }
-
-    /// Runs `fut` unless the deadline passes first.
-    pub(crate) async fn run<F: Future>(&mut self, fut: F) -> Result<F::Output, Status> {
-        let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-            Poll::Ready(out) => Poll::Ready(Ok(out)),
-            Poll::Pending => self.poll_expired(cx).map(Err),
-        })
-        .await
-    }
-
-    /// DEADLINE_EXCEEDED once the deadline has passed; never without one.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<Status> {
-        let Some(at) = self.at else { return Poll::Pending };
-        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())));
-        sleep.as_mut().poll(cx).map(|()| Status::deadline_exceeded("deadline exceeded"))
-    }
-
-    /// A CANCELLED that arrives after the deadline is reported as DEADLINE_EXCEEDED
-    /// (PROTOCOL-HTTP2.md, "Client Cancellation").
-    pub(crate) fn adjust(&self, status: Status) -> Status {
-        if status.code() == crate::Code::Cancelled && self.passed() {
-            Status::deadline_exceeded("deadline exceeded")
-        } else {
-            status
-        }
-    }
 }
 
 enum State {

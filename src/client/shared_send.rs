@@ -1,0 +1,18 @@
+//! The request stream handle both halves of a call hold, so that either may reset the stream.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use h2::SendStream;
+
+use crate::trace::CallTrace;
+
+/// The request stream handle shared with the response side, so either may reset the stream.
+pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
+
+pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: Option<&CallTrace>) {
+    if let Some(trace) = trace {
+        trace.reset_sent(reason);
+    }
+    send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
+}
