@@ -48,9 +48,9 @@ pub mod __codegen {
     pub use crate::client::{
         CallOptions, Channel, ClientStreamingCall, RequestSink, Response, ResponseStream,
     };
+    pub use crate::error::Error;
     pub use crate::method::Method;
     pub use crate::server::{CallContext, RequestStream, ResponseSink, Service};
     pub use crate::status::Status;
     pub use crate::transport::IntoTarget;
-    pub use crate::Error;
 }

@@ -92,9 +92,9 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<Error> for crate::Status {
+impl From<Error> for crate::status::Status {
     /// A transport failure seen by a call: UNAVAILABLE, as the spec says for connection failures.
-    fn from(err: Error) -> crate::Status {
-        crate::Status::unavailable(err.to_string())
+    fn from(err: Error) -> crate::status::Status {
+        crate::status::Status::unavailable(err.to_string())
     }
 }

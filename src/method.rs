@@ -303,7 +303,7 @@ mod tests {
         for path in &paths {
             assert_eq!(IntoMethod::<(), ()>::path(&path).unwrap(), "/a.B/C"); // &&String
         }
-        assert_eq!(status.code(), crate::Code::Internal);
+        assert_eq!(status.code(), crate::status::Code::Internal);
         assert!(status.message().contains("\"echo.v1.Echo/Say\""), "{}", status.message());
         assert_eq!(IntoMethod::<(), ()>::path(&"/a.B/C").unwrap(), "/a.B/C");
     }

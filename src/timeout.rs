@@ -71,7 +71,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::Status;
+use crate::status::Status;
 
 /// The most digits a `grpc-timeout` value may have (the spec's `1*8DIGIT`).
 ///
@@ -262,7 +262,7 @@ impl From<InvalidTimeout> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Code;
+    use crate::status::Code;
     use proptest::prelude::*;
 
     const NS: u64 = 1;

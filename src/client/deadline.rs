@@ -42,7 +42,7 @@ impl Deadline {
     /// A CANCELLED that arrives after the deadline is reported as DEADLINE_EXCEEDED
     /// (PROTOCOL-HTTP2.md, "Client Cancellation").
     pub(crate) fn adjust(&self, status: Status) -> Status {
-        if status.code() == crate::Code::Cancelled && self.passed() {
+        if status.code() == crate::status::Code::Cancelled && self.passed() {
             Status::deadline_exceeded("deadline exceeded")
         } else {
             status

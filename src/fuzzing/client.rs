@@ -151,7 +151,7 @@ async fn run(script: &Script) -> usize {
 /// answers PINGs); a handshake still unfinished then waits for something the script has not
 /// sent yet (SETTINGS, the rest of a frame) and is given up, as its connect timeout would.
 async fn connected(
-    connecting: JoinHandle<Result<Channel, crate::Error>>,
+    connecting: JoinHandle<Result<Channel, crate::error::Error>>,
     player: &mut Player<DuplexStream>,
 ) -> Option<Channel> {
     for _ in 0..ROUNDS {

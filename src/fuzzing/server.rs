@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::player::Player;
 use super::script::Script;
+use crate::server::{CallContext, Service};
 use crate::server::{RequestStream, ResponseSink, Server, ShutdownHandle};
 use crate::status::{Code, Status};
 use crate::transport::Peer;
-use crate::{CallContext, Service};
 
 /// The methods of the fuzz service, by `:path`.
 pub const METHODS: [&str; 6] = [

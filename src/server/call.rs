@@ -65,7 +65,7 @@ pub(crate) async fn serve(
             // Not read: the body is dropped, and h2 resets the stream with NO_ERROR once this
             // Trailers-Only response is out, which is the spec's early closure.
             let mut response = headers::trailers_only(http_status, &status, None);
-            if status.code() == crate::Code::Unimplemented
+            if status.code() == crate::status::Code::Unimplemented
                 && parts.headers.contains_key(GRPC_ENCODING)
             {
                 response.headers_mut().insert(GRPC_ACCEPT_ENCODING, ACCEPT_ENCODING);

@@ -127,7 +127,7 @@ mod tests {
         let path = dir.path().join("s.sock");
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let server = Server::builder().listen_on(listener).unwrap();
-        assert_eq!(server.local_target(), Some(crate::Target::Unix(path.clone())));
+        assert_eq!(server.local_target(), Some(crate::transport::Target::Unix(path.clone())));
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = Server::builder().listen_on(listener).unwrap();
-        let want = crate::Target::Tcp { host: "127.0.0.1".into(), port };
+        let want = crate::transport::Target::Tcp { host: "127.0.0.1".into(), port };
         assert_eq!(server.local_target(), Some(want));
     }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Target;
-use crate::Error;
+use crate::error::Error;
 
 /// Something a client can connect to: a target string in one of the gRPC naming forms
 /// (`"unix:/run/app.sock"`, `"host:port"`; see [`Target`]), a parsed [`Target`], or a Unix

@@ -52,7 +52,7 @@ pub use self::address::Address;
 pub use self::into_target::IntoTarget;
 pub use self::peer::Peer;
 pub use self::target::Target;
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// A connected byte stream of either kind.
 ///

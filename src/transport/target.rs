@@ -27,7 +27,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// The accepted forms, quoted in every parse error.
 const FORMS: &str = "use unix:path/to.sock, unix:///abs/path.sock, unix-abstract:name, \

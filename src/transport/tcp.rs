@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// Binds a TCP listener on the first of `addr`'s addresses that works (std sets `SO_REUSEADDR`
 /// on Unix, so a restarted server can rebind at once). The listener is non-blocking, ready for

@@ -20,7 +20,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
 use super::unix_mode::Step;
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// Size of `sockaddr_un.sun_path`; std needs one byte of it for the terminating NUL.
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -8,9 +8,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 
 use super::{describe, Remote};
+use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::{Peer, Target};
-use crate::{Error, ErrorKind};
 
 /// A channel's TLS configuration: the CA roots that verify the server, an optional client
 /// certificate (mutual TLS), and the name to verify. Hand it to

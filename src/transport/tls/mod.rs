@@ -49,7 +49,7 @@ pub(crate) use self::client::{describe_h2_error, strip_https};
 pub use self::identity::{SubjectAltName, TlsPeer};
 pub(crate) use self::server::accept;
 pub use self::server::ServerTls;
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// The rustls crate h2grpc is built with, for [`ServerTls::from_rustls`] and
 /// [`ClientTls::from_rustls`].

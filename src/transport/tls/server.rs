@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::identity::{subject_alt_names, TlsPeer};
 use super::{describe, Remote};
+use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
-use crate::{Error, ErrorKind};
 
 /// A server's TLS configuration: its certificate and key, and whether (and against which CA)
 /// it verifies client certificates. Hand it to
