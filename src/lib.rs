@@ -91,6 +91,8 @@ mod codegen;
 pub mod daemon;
 mod error;
 mod fuzzing;
+mod h2fix;
+mod h2wire;
 pub mod health;
 #[cfg(feature = "reflection")]
 pub mod reflection;

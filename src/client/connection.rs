@@ -10,7 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use super::channel::Inner;
-use super::keepalive::{self, Calls, Watched};
+use super::driver;
+use super::keepalive::{Calls, Keepalive};
 use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side};
 use crate::transport::Address;
@@ -79,8 +80,18 @@ impl Inner {
     }
 
     /// The HTTP/2 handshake over `io`, and the task that drives the connection (and its
-    /// keepalive PINGs, when configured).
+    /// keepalive PINGs, when configured: only then is the socket watched).
     pub(crate) async fn handshake<IO>(&self, io: IO) -> Result<Conn, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        match self.keepalive.for_connection() {
+            Some(keepalive) => self.start(keepalive.watch(io), Some(keepalive)).await,
+            None => self.start(io, None).await,
+        }
+    }
+
+    async fn start<IO>(&self, io: IO, keepalive: Option<Keepalive>) -> Result<Conn, Error>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -107,16 +118,11 @@ impl Inner {
                 err,
             )
         };
-        let keepalive = self.keepalive.for_connection();
-        let io = match &keepalive {
-            Some(keepalive) => keepalive.watch(io),
-            None => Watched::plain(io),
-        };
         let (send, mut connection) =
             builder.handshake::<_, Bytes>(io).await.map_err(handshake_failed)?;
         let mut ping_pong = connection.ping_pong();
         // h2's handshake only writes our preface: wait for the server's SETTINGS.
-        match keepalive::settle(&mut connection, ping_pong.as_mut()).await {
+        match driver::settle(&mut connection, ping_pong.as_mut()).await {
             Ok(true) => {}
             Ok(false) => {
                 let message = format!("{} closed the connection during the handshake", self.target);
@@ -130,7 +136,7 @@ impl Inner {
         let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
         let trace = self.config.trace.clone();
         tokio::spawn(async move {
-            if let Err(err) = keepalive::drive(connection, ping_pong, keepalive).await {
+            if let Err(err) = driver::drive(connection, ping_pong, keepalive).await {
                 if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {
                     let direction = if err.is_remote() { Direction::Recv } else { Direction::Send };
                     trace.connection(Side::Client, direction, Payload::GoAway { reason });

@@ -16,26 +16,22 @@
 //! - GOAWAY `ENHANCE_YOUR_CALM` with debug data `too_many_pings` doubles the interval for the
 //!   channel's next connections (A8).
 //!
-//! The connection task ([`drive`]) polls the `h2` connection and the pinger together. To fail
-//! the connection, the pinger makes the socket wrapper ([`Watched`]) return an I/O error on
-//! its next read or write: `h2` then fails every stream with that error, whose message says
+//! The connection's driver (`client/driver.rs`) polls the `h2` connection and the pinger
+//! ([`Keepalive::run`]) together. To fail the connection, the pinger makes the socket wrapper
+//! ([`Watched`]) return an I/O error on its next read or write: `h2` then fails every stream with that error, whose message says
 //! why ("keepalive ping not acknowledged within 20s"), and closes the connection.
 
-use std::future::Future;
 use std::io;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
-/// How long a failed connection may take to notice its socket error before it is dropped
-/// outright (which fails its streams all the same, with a less telling message).
-const KILL_GRACE: Duration = Duration::from_secs(1);
+use crate::h2wire::{forward_write, read_more};
 
 /// A channel's keepalive settings; the interval may double over the channel's life.
 #[derive(Debug)]
@@ -93,13 +89,13 @@ impl Keepalive {
 
     /// Wraps the connection's socket, to see reads and to fail it.
     pub(crate) fn watch<T>(&self, io: T) -> Watched<T> {
-        Watched { io, activity: Some(self.activity.clone()) }
+        Watched { io, activity: self.activity.clone() }
     }
 
     /// Pings whenever the connection has been quiet for the interval (and has calls, unless
     /// `while_idle`). Returns `true` after failing the connection, `false` when `h2` reports it
     /// closed.
-    async fn run(self, mut ping_pong: h2::PingPong) -> bool {
+    pub(crate) async fn run(self, mut ping_pong: h2::PingPong) -> bool {
         loop {
             let due = self.activity.last_read().checked_add(self.interval);
             // An interval beyond the end of time: never ping.
@@ -215,21 +211,17 @@ impl Drop for ActiveCall {
 }
 
 /// The connection's socket, seen by keepalive: each read moves the "last read" mark, and once
-/// keepalive has failed the connection every read and write returns that error.
+/// keepalive has failed the connection every read and write returns that error. Only
+/// connections with keepalive have one.
 #[derive(Debug)]
 pub(crate) struct Watched<T> {
     io: T,
-    activity: Option<Arc<Activity>>,
+    activity: Arc<Activity>,
 }
 
 impl<T> Watched<T> {
-    /// The socket of a connection without keepalive.
-    pub(crate) fn plain(io: T) -> Watched<T> {
-        Watched { io, activity: None }
-    }
-
     fn error(&self) -> Option<io::Error> {
-        self.activity.as_ref().and_then(|activity| activity.error())
+        self.activity.error()
     }
 }
 
@@ -240,61 +232,19 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let Some(activity) = &this.activity else {
-            return Pin::new(&mut this.io).poll_read(cx, buf);
-        };
-        if let Some(err) = activity.error() {
+        if let Some(err) = this.activity.error() {
             return Poll::Ready(Err(err));
         }
-        let before = buf.filled().len();
-        let result = Pin::new(&mut this.io).poll_read(cx, buf);
-        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            activity.touch();
+        if !ready!(read_more(&mut this.io, cx, buf))?.is_empty() {
+            this.activity.touch();
         }
-        result
+        Poll::Ready(Ok(()))
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if let Some(err) = self.error() {
-            return Poll::Ready(Err(err));
-        }
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if let Some(err) = self.error() {
-            return Poll::Ready(Err(err));
-        }
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(err) = self.error() {
-            return Poll::Ready(Err(err));
-        }
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(err) = self.error() {
-            return Poll::Ready(Err(err));
-        }
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
+    forward_write!(io, guard Self::error;
+        poll_write, poll_write_vectored, is_write_vectored, poll_flush, poll_shutdown);
 }
 
 /// Whether `err` (how a connection ended) is the server's GOAWAY `ENHANCE_YOUR_CALM` with
@@ -307,71 +257,12 @@ fn is_too_many_pings(err: &h2::Error) -> bool {
         && err.to_string().contains("too_many_pings")
 }
 
-/// Drives `connection` until the PONG of a first PING: the server sends its SETTINGS before it
-/// answers a PING, so from then on its limits are known (as grpc-go waits for the server's
-/// SETTINGS before a connection is ready). Until they arrive h2 assumes no stream limit, and
-/// calls over the server's MAX_CONCURRENT_STREAMS would be refused (REFUSED_STREAM) instead
-/// of queued. `Ok(false)`: the connection closed first.
-pub(crate) async fn settle<T>(
-    connection: &mut h2::client::Connection<Watched<T>, Bytes>,
-    ping_pong: Option<&mut h2::PingPong>,
-) -> Result<bool, h2::Error>
-where
-    T: AsyncRead + AsyncWrite + Unpin,
-{
-    let Some(ping_pong) = ping_pong else { return Ok(true) };
-    let mut pong = pin!(ping_pong.ping(h2::Ping::opaque()));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(pong) = pong.as_mut().poll(cx) {
-            return Poll::Ready(pong.map(|_| true));
-        }
-        Pin::new(&mut *connection).poll(cx).map(|closed| closed.map(|()| false))
-    })
-    .await
-}
-
-/// The connection task: drives `connection` until it ends and, with `keepalive`, the pinger
-/// alongside it. On the server's `too_many_pings` the channel's interval doubles.
-pub(crate) async fn drive<T>(
-    mut connection: h2::client::Connection<Watched<T>, Bytes>,
-    ping_pong: Option<h2::PingPong>,
-    keepalive: Option<(Keepalive, Arc<KeepaliveShared>)>,
-) -> Result<(), h2::Error>
-where
-    T: AsyncRead + AsyncWrite + Unpin,
-{
-    let (Some((keepalive, shared)), Some(ping_pong)) = (keepalive, ping_pong) else {
-        return connection.await;
-    };
-    let mut pinger = pin!(keepalive.run(ping_pong));
-    let mut pinging = true;
-    let mut kill_grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    let result = std::future::poll_fn(|cx| {
-        if pinging {
-            if let Poll::Ready(failed) = pinger.as_mut().poll(cx) {
-                pinging = false;
-                if failed {
-                    kill_grace = Some(Box::pin(tokio::time::sleep(KILL_GRACE)));
-                }
-            }
-        }
-        if let Poll::Ready(result) = Pin::new(&mut connection).poll(cx) {
-            return Poll::Ready(result);
-        }
-        if let Some(sleep) = &mut kill_grace {
-            if sleep.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Ok(()));
-            }
-        }
-        Poll::Pending
-    })
-    .await;
-    if let Err(err) = &result {
-        if is_too_many_pings(err) {
-            shared.back_off();
-        }
+/// After the connection ended with `err`: on the server's `too_many_pings` the channel's
+/// interval doubles.
+pub(crate) fn connection_ended(shared: &KeepaliveShared, err: &h2::Error) {
+    if is_too_many_pings(err) {
+        shared.back_off();
     }
-    result
 }
 
 #[cfg(test)]

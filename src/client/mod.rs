@@ -55,6 +55,7 @@ mod call;
 mod channel;
 mod connection;
 mod deadline;
+mod driver;
 mod intercept;
 mod keepalive;
 mod options;

@@ -18,7 +18,8 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use crate::server::authority::AuthorityFilter;
+use crate::h2fix::AuthorityFilter;
+use crate::h2wire::{flag, forward_write, Head, HEAD_LEN, PING};
 
 /// The SETTINGS_MAX_HEADER_LIST_SIZE the server is given.
 pub const REWRITER_LIMIT: usize = 16 * 1024;
@@ -100,19 +101,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Trickle<IO> {
 }
 
 impl<IO: AsyncWrite + Unpin> AsyncWrite for Trickle<IO> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        b: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, b)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
+    forward_write!(io; poll_write, poll_flush, poll_shutdown);
 }
 
 #[derive(PartialEq)]
@@ -152,16 +141,16 @@ async fn serve(client_bytes: Bytes, read_size: usize) -> Seen {
                 break;
             }
             buf.extend_from_slice(&chunk[..n]);
-            while buf.len() >= 9 {
-                let len =
-                    usize::from(buf[0]) << 16 | usize::from(buf[1]) << 8 | usize::from(buf[2]);
-                if buf.len() < 9 + len {
+            while let Some(head) = Head::parse(&buf) {
+                let end = HEAD_LEN + head.payload_len();
+                if buf.len() < end {
                     break;
                 }
-                if buf[3] == 0x6 && buf[4] & 0x1 != 0 && buf[9..9 + len] == END_PING {
+                let ack = head.kind == PING && head.flags & flag::ACK != 0;
+                if ack && buf[HEAD_LEN..end] == END_PING {
                     let _ = acked_tx.send(true);
                 }
-                buf.drain(..9 + len);
+                buf.drain(..end);
             }
         }
     });

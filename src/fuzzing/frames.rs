@@ -1,57 +1,26 @@
 //! Writing HTTP/2 frames and HPACK header blocks by hand, correct or not as a script asks
-//! (RFC 9113 §4.1, RFC 7541). Only what a hostile peer needs: no Huffman, no table of our own.
+//! (RFC 9113 §4.1, RFC 7541), with the wire pieces of [`crate::h2wire`]. Only what a hostile
+//! peer needs: no Huffman, no table of our own.
 
-/// Frame types (RFC 9113 §6).
-pub(crate) const DATA: u8 = 0x0;
-pub(crate) const HEADERS: u8 = 0x1;
-pub(crate) const RST_STREAM: u8 = 0x3;
-pub(crate) const SETTINGS: u8 = 0x4;
-pub(crate) const PING: u8 = 0x6;
-pub(crate) const GOAWAY: u8 = 0x7;
-pub(crate) const WINDOW_UPDATE: u8 = 0x8;
-pub(crate) const CONTINUATION: u8 = 0x9;
+pub(crate) use crate::h2wire::flag::{
+    ACK, END_HEADERS, END_STREAM, PADDED, PRIORITY as PRIORITY_FLAG,
+};
+use crate::h2wire::{hpack, Head, MAX_LEN};
+pub(crate) use crate::h2wire::{
+    CONTINUATION, DATA, GOAWAY, HEADERS, PING, PREFACE, RST_STREAM, SETTINGS, WINDOW_UPDATE,
+};
 
-/// Frame flags.
-pub(crate) const END_STREAM: u8 = 0x1;
-pub(crate) const ACK: u8 = 0x1;
-pub(crate) const END_HEADERS: u8 = 0x4;
-pub(crate) const PADDED: u8 = 0x8;
-pub(crate) const PRIORITY_FLAG: u8 = 0x20;
-
-/// The client connection preface (RFC 9113 §3.4).
-pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// The 9-byte frame header is the payload length (24 bits; longer payloads are cut), the type,
-/// the flags and the stream id (the reserved bit kept as given).
+/// A frame: the head, with the payload length (longer payloads are cut at 2^24-1 bytes) and
+/// the stream id as given, reserved bit included, then the payload.
 pub(crate) fn frame(out: &mut Vec<u8>, ty: u8, flags: u8, stream: u32, payload: &[u8]) {
-    let payload = &payload[..payload.len().min(0xff_ffff)];
-    let len = (payload.len() as u32).to_be_bytes();
-    out.extend_from_slice(&len[1..]);
-    out.push(ty);
-    out.push(flags);
-    out.extend_from_slice(&stream.to_be_bytes());
+    let payload = &payload[..payload.len().min(MAX_LEN as usize)];
+    Head { len: payload.len() as u32, kind: ty, flags, stream_id: stream }.write(out);
     out.extend_from_slice(payload);
 }
 
 /// An HPACK integer with an `n`-bit prefix whose high bits are `first` (RFC 7541 §5.1).
-fn integer(out: &mut Vec<u8>, first: u8, n: u32, mut value: u64) {
-    let max = (1u64 << n) - 1;
-    if value < max {
-        out.push(first | value as u8);
-        return;
-    }
-    out.push(first | max as u8);
-    value -= max;
-    while value >= 128 {
-        out.push((value % 128) as u8 | 0x80);
-        value /= 128;
-    }
-    out.push(value as u8);
-}
-
-fn string(out: &mut Vec<u8>, s: &[u8]) {
-    integer(out, 0, 7, s.len() as u64);
-    out.extend_from_slice(s);
+fn integer(out: &mut Vec<u8>, first: u8, n: u8, value: u64) {
+    hpack::encode_integer(value, n, first, out);
 }
 
 /// How one header field is written into the block.
@@ -92,8 +61,8 @@ pub(crate) fn field(out: &mut Vec<u8>, mode: FieldMode, name: &[u8], value: &[u8
                 FieldMode::Never => 0x10,
                 _ => 0x00,
             });
-            string(out, name);
-            string(out, value);
+            hpack::encode_string(name, out);
+            hpack::encode_string(value, out);
         }
         FieldMode::Reference => integer(out, 0x80, 7, number()),
         FieldMode::Raw => {

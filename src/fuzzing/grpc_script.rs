@@ -88,17 +88,10 @@ pub fn grpc_script(bytes: &[u8]) -> Script {
 fn request(input: &mut Cursor<'_>) -> (Vec<(String, String)>, Option<Encoding>, bool) {
     let how = input.u8();
     let path = METHODS[usize::from(how) % METHODS.len()];
-    let mut fields: Vec<(String, String)> = [
-        (":method", "POST"),
-        (":scheme", "http"),
-        (":authority", "localhost"),
-        (":path", path),
-        ("content-type", "application/grpc"),
-        ("te", "trailers"),
-    ]
-    .iter()
-    .map(|(n, v)| (n.to_string(), v.to_string()))
-    .collect();
+    let mut fields: Vec<(String, String)> = super::server::request_fields(path)
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
     let timeout = input.u8();
     if timeout & 1 == 1 {
         let unit = ["n", "u", "m", "S", "M", "H"][usize::from(timeout >> 1) % 6];

@@ -8,10 +8,9 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
+use super::frames::{ACK, PING};
 use super::script::{wire, Action};
-
-const PING: u8 = 0x6;
-const ACK: u8 = 0x1;
+use crate::h2wire::{Head, HEAD_LEN};
 
 /// Follows the frames in the bytes the other end sends: 9-byte headers, payloads skipped, except
 /// PING payloads, kept so the player can acknowledge them as any HTTP/2 peer must (the client
@@ -44,15 +43,15 @@ impl Scanner {
                 bytes = &bytes[n..];
                 continue;
             }
-            let n = (9 - self.header.len()).min(bytes.len());
+            let n = (HEAD_LEN - self.header.len()).min(bytes.len());
             self.header.extend_from_slice(&bytes[..n]);
             bytes = &bytes[n..];
-            if let Some(&[l0, l1, l2, ty, _, s0, s1, s2, s3]) = self.header.first_chunk::<9>() {
-                self.skip = u32::from_be_bytes([0, l0, l1, l2]) as usize;
-                if ty == super::frames::HEADERS {
-                    self.headers.push(u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]));
+            if let Some(head) = Head::parse(&self.header) {
+                self.skip = head.payload_len();
+                if head.kind == super::frames::HEADERS {
+                    self.headers.push(head.stream_id);
                 }
-                let is_ping = ty == PING && self.header[4] & ACK == 0 && self.skip == 8;
+                let is_ping = head.kind == PING && head.flags & ACK == 0 && self.skip == 8;
                 self.ping = is_ping.then(Vec::new);
                 self.header.clear();
             }

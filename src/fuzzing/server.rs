@@ -89,6 +89,18 @@ pub fn service() -> Service {
         })
 }
 
+/// The header fields of a well-formed request for `path`.
+pub(crate) fn request_fields(path: &str) -> [(&str, &str); 6] {
+    [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":authority", "localhost"),
+        (":path", path),
+        ("content-type", "application/grpc"),
+        ("te", "trailers"),
+    ]
+}
+
 /// The server every `server_conn` run talks to: the fuzz service, default limits except a
 /// 64 KiB receive limit (so messages at the limit are cheap to reach).
 pub(crate) fn fuzz_server() -> Server {
@@ -172,17 +184,10 @@ mod tests {
     use super::*;
 
     fn request(stream: u32, path: &str) -> Vec<(&str, &str)> {
-        vec![
-            (":method", "POST"),
-            (":scheme", "http"),
-            (":authority", "localhost"),
-            (":path", path),
-            ("content-type", "application/grpc"),
-            ("te", "trailers"),
-        ]
-        .into_iter()
-        .chain((stream > 1).then_some(("x-stream", "later")))
-        .collect()
+        request_fields(path)
+            .into_iter()
+            .chain((stream > 1).then_some(("x-stream", "later")))
+            .collect()
     }
 
     #[test]

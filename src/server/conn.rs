@@ -7,9 +7,9 @@ use std::task::Poll;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::authority::AuthorityFilter;
 use super::lifetime::{Calls, Lifetime, Verdict};
 use super::{ConnShared, ServerShared, ShutdownSignal};
+use crate::h2fix::AuthorityFilter;
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
 

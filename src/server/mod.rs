@@ -17,7 +17,6 @@
 //! # Ok(()) }
 //! ```
 
-pub(crate) mod authority;
 mod broadcast;
 mod call;
 mod conn;

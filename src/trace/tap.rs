@@ -9,11 +9,12 @@ use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::Direction;
+use crate::h2wire::{forward_write, read_more};
 
 /// Bytes that went one way, in one or more consecutive reads or writes.
 #[derive(Clone, PartialEq, Eq)]
@@ -136,12 +137,9 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
-        let result = Pin::new(&mut this.io).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = result {
-            this.log.record(Direction::Recv, &buf.filled()[before..]);
-        }
-        result
+        let read = ready!(read_more(&mut this.io, cx, buf))?;
+        this.log.record(Direction::Recv, read);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -152,11 +150,9 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let result = Pin::new(&mut this.io).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = result {
-            this.log.record(Direction::Send, &buf[..n.min(buf.len())]);
-        }
-        result
+        let n = ready!(Pin::new(&mut this.io).poll_write(cx, buf))?;
+        this.log.record(Direction::Send, &buf[..n.min(buf.len())]);
+        Poll::Ready(Ok(n))
     }
 
     fn poll_write_vectored(
@@ -165,33 +161,21 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let result = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = result {
-            // The first `n` bytes across the slices were written.
-            let mut left = n;
-            for buf in bufs {
-                let take = left.min(buf.len());
-                this.log.record(Direction::Send, &buf[..take]);
-                left -= take;
-                if left == 0 {
-                    break;
-                }
+        let n = ready!(Pin::new(&mut this.io).poll_write_vectored(cx, bufs))?;
+        // The first `n` bytes across the slices were written.
+        let mut left = n;
+        for buf in bufs {
+            let take = left.min(buf.len());
+            this.log.record(Direction::Send, &buf[..take]);
+            left -= take;
+            if left == 0 {
+                break;
             }
         }
-        result
+        Poll::Ready(Ok(n))
     }
 
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
+    forward_write!(io; is_write_vectored, poll_flush, poll_shutdown);
 }
 
 #[cfg(test)]

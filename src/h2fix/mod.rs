@@ -1,4 +1,11 @@
-//! Accepting any `:authority`: a read-side filter between the socket and `h2`'s server.
+//! Accepting any `:authority`: a read-side filter between a Unix socket and `h2`'s server.
+//!
+//! **Delete this module** once `h2` accepts an `:authority` that is not a URI authority
+//! (hyperium/h2#487 fixed upstream: a request whose `:authority` is `%2Frun%2Fapp.sock`
+//! reaches the server instead of a PROTOCOL_ERROR reset). Then `server/conn.rs` hands `h2`
+//! the socket itself, and the `authority_rewriter` fuzz target and its corpus go too. Until
+//! then `server/conn.rs` applies it to Unix-socket connections only: over TCP, C-core sends
+//! the host and port it dialled, which `h2` accepts.
 //!
 //! `h2` parses `:authority` into an `http::uri::Authority` and resets the stream with
 //! PROTOCOL_ERROR when that fails (hyperium/h2#487, open). gRPC C-core (so Python's grpcio, Ruby,
@@ -71,28 +78,18 @@
 //!   original bytes instead left a C-core client's connection open, refusing every later
 //!   call, since their `:authority` was no longer rewritten (issue 14).
 
-mod hpack;
-mod huffman;
+mod blocks;
 
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// The client connection preface (RFC 9113 section 3.4).
-const PREFACE_LEN: usize = 24;
-const FRAME_HEADER_LEN: usize = 9;
-const HEADERS: u8 = 0x1;
-const CONTINUATION: u8 = 0x9;
-const END_STREAM: u8 = 0x1;
-const END_HEADERS: u8 = 0x4;
-const PADDED: u8 = 0x8;
-const PRIORITY: u8 = 0x20;
-/// The smallest SETTINGS_MAX_FRAME_SIZE there is.
-const MAX_FRAME: usize = 16_384;
+use crate::h2wire::{forward_write, hpack, MIN_MAX_FRAME_SIZE, PREFACE};
+
 /// HTTP/2's initial SETTINGS_HEADER_TABLE_SIZE, which `h2`'s server keeps.
 const HEADER_TABLE_SIZE: usize = 4096;
 /// What replaces an `:authority` that `h2` would refuse.
@@ -171,12 +168,12 @@ impl<IO> AuthorityFilter<IO> {
             raw: BytesMut::new(),
             out: BytesMut::new(),
             mode: Mode::Watching,
-            copy_left: PREFACE_LEN,
+            copy_left: PREFACE.len(),
             block: None,
             decoder: hpack::Decoder::new(HEADER_TABLE_SIZE),
             limit,
-            cap: limit.saturating_mul(4).max(MAX_FRAME),
-            max_frame: max_frame.max(MAX_FRAME),
+            cap: limit.saturating_mul(4).max(MIN_MAX_FRAME_SIZE),
+            max_frame: max_frame.max(MIN_MAX_FRAME_SIZE),
             eof: false,
             breakdown: Breakdown::default(),
             woken: false,
@@ -186,242 +183,6 @@ impl<IO> AuthorityFilter<IO> {
     /// The connection's [`Breakdown`], for its loop to watch.
     pub(crate) fn breakdown(&self) -> Breakdown {
         self.breakdown.clone()
-    }
-
-    /// How many of `read`, bytes just read into `h2`'s buffer with nothing before them in `raw`
-    /// or `out`, can stay there: all up to the first header frame, or the first frame header
-    /// cut short. Counts them off `copy_left`.
-    fn keep(&mut self, read: &[u8]) -> usize {
-        let mut kept = 0;
-        loop {
-            let n = self.copy_left.min(read.len() - kept);
-            self.copy_left -= n;
-            kept += n;
-            if self.block.is_some() {
-                // A CONTINUATION is due; `process` takes whatever comes instead.
-                return kept;
-            }
-            let Some(head) = read.get(kept..kept + FRAME_HEADER_LEN) else {
-                return kept;
-            };
-            if head[3] == HEADERS || head[3] == CONTINUATION {
-                return kept;
-            }
-            self.copy_left = frame_len(head);
-            kept += FRAME_HEADER_LEN;
-        }
-    }
-
-    /// Moves the frames at the start of `raw` to `out`, up to the next payload to forward as
-    /// is (`copy_left`), an incomplete frame, or Passthrough.
-    fn process(&mut self) {
-        while self.mode != Mode::Passthrough && self.copy_left == 0 {
-            if self.raw.len() < FRAME_HEADER_LEN {
-                return;
-            }
-            let len = frame_len(&self.raw);
-            let (kind, flags) = (self.raw[3], self.raw[4]);
-            let stream_id =
-                u32::from_be_bytes([self.raw[5], self.raw[6], self.raw[7], self.raw[8]])
-                    & 0x7fff_ffff;
-            if kind != HEADERS && kind != CONTINUATION {
-                if self.block.is_some() {
-                    // Only CONTINUATION may follow a HEADERS without END_HEADERS.
-                    return self.cannot_follow(h2::Reason::PROTOCOL_ERROR);
-                }
-                self.out.put_slice(&self.raw[..FRAME_HEADER_LEN]);
-                self.raw.advance(FRAME_HEADER_LEN);
-                // The payload goes from `raw` to `h2` once `out` is handed over.
-                self.copy_left = len;
-                continue;
-            }
-            if len > self.cap {
-                return self.cannot_follow(h2::Reason::ENHANCE_YOUR_CALM);
-            }
-            if self.raw.len() < FRAME_HEADER_LEN + len {
-                self.raw.reserve(FRAME_HEADER_LEN + len - self.raw.len());
-                return;
-            }
-            let frame = self.raw.split_to(FRAME_HEADER_LEN + len);
-            let payload = &frame[FRAME_HEADER_LEN..];
-            let fragment = match (kind, &self.block) {
-                (HEADERS, None) => match headers_fragment(payload, flags) {
-                    Some(fragment) => fragment,
-                    None => return self.cannot_follow_with(frame, h2::Reason::PROTOCOL_ERROR),
-                },
-                (CONTINUATION, Some(block)) if block.stream_id == stream_id => payload,
-                _ => return self.cannot_follow_with(frame, h2::Reason::PROTOCOL_ERROR),
-            };
-            let block = self.block.get_or_insert_with(|| PendingBlock {
-                stream_id,
-                end_stream: flags & END_STREAM != 0,
-                frames: BytesMut::new(),
-                fragment: BytesMut::new(),
-            });
-            block.fragment.put_slice(fragment);
-            if block.frames.is_empty() {
-                block.frames = frame;
-            } else {
-                block.frames.put_slice(&frame);
-            }
-            if block.fragment.len() > self.cap {
-                return self.cannot_follow(h2::Reason::ENHANCE_YOUR_CALM);
-            }
-            if flags & END_HEADERS != 0 {
-                if let Some(block) = self.block.take() {
-                    self.finish(block);
-                }
-            }
-        }
-    }
-
-    /// Decodes a complete block and forwards it, original or re-encoded; decides the mode when
-    /// the block is the first with an `:authority`.
-    fn finish(&mut self, block: PendingBlock) {
-        let Ok(decoded) = self.decoder.decode(&block.fragment, self.limit) else {
-            self.block = Some(block);
-            return self.cannot_follow(h2::Reason::COMPRESSION_ERROR);
-        };
-        let refused = |f: &hpack::Field| {
-            f.name == ":authority" && http::uri::Authority::try_from(&f.value[..]).is_err()
-        };
-        if self.mode == Mode::Watching && !decoded.fields.iter().any(refused) {
-            self.out.unsplit(block.frames);
-            if decoded.fields.iter().any(|f| f.name == ":authority") {
-                // Nothing was rewritten: h2's decoder state is the client's, h2 can go alone.
-                self.pass_through();
-            }
-            return;
-        }
-        self.mode = Mode::Rewriting;
-        let fields = decoded.fields.into_iter().map(|mut field| {
-            if refused(&field) {
-                field.value = bytes::Bytes::from_static(REPLACEMENT);
-            }
-            field
-        });
-        let fields: Vec<_> = fields.collect();
-        let mut encoded = BytesMut::new();
-        hpack::encode(&fields, &mut encoded);
-        let (id, end_stream) = (block.stream_id, block.end_stream);
-        write_header_frames(id, end_stream, encoded, self.max_frame, &mut self.out);
-    }
-
-    /// A block this filter cannot follow: Passthrough while Watching, the end of the connection
-    /// while Rewriting (see the module docs).
-    fn cannot_follow(&mut self, reason: h2::Reason) {
-        match self.mode {
-            Mode::Rewriting => self.break_down(reason),
-            _ => self.give_up(),
-        }
-    }
-
-    fn cannot_follow_with(&mut self, frame: BytesMut, reason: h2::Reason) {
-        match self.mode {
-            Mode::Rewriting => self.break_down(reason),
-            _ => self.give_up_with(frame),
-        }
-    }
-
-    /// Ends a rewritten connection: nothing more reaches `h2`, and the loop sends GOAWAY.
-    fn break_down(&mut self, reason: h2::Reason) {
-        let _ = self.breakdown.0.set(reason);
-        self.block = None;
-        self.raw = BytesMut::new();
-        self.copy_left = 0;
-    }
-
-    /// Stops filtering: forwards the collected block and everything after it as received.
-    fn give_up(&mut self) {
-        if let Some(block) = self.block.take() {
-            self.out.unsplit(block.frames);
-        }
-        self.pass_through();
-    }
-
-    fn give_up_with(&mut self, frame: BytesMut) {
-        if let Some(block) = self.block.take() {
-            self.out.unsplit(block.frames);
-        }
-        self.out.unsplit(frame);
-        self.pass_through();
-    }
-
-    /// Passthrough from here on: what `raw` holds follows `out`, and the decoder's table goes.
-    fn pass_through(&mut self) {
-        self.mode = Mode::Passthrough;
-        self.out.unsplit(std::mem::take(&mut self.raw));
-        self.decoder = hpack::Decoder::new(HEADER_TABLE_SIZE);
-    }
-
-    /// Hands `buf` what is ready: `out`, then the payload at the start of `raw`, processing
-    /// the frames after it, until `buf` is full or more must be read.
-    fn hand_out(&mut self, buf: &mut ReadBuf<'_>) {
-        while buf.remaining() > 0 {
-            if !self.out.is_empty() {
-                let n = buf.remaining().min(self.out.len());
-                buf.put_slice(&self.out[..n]);
-                self.out.advance(n);
-            } else if self.mode == Mode::Passthrough {
-                // Reads go straight into `buf` from now on: give the memory back.
-                self.out = BytesMut::new();
-                return;
-            } else if self.copy_left > 0 && !self.raw.is_empty() {
-                let n = buf.remaining().min(self.raw.len()).min(self.copy_left);
-                buf.put_slice(&self.raw[..n]);
-                self.raw.advance(n);
-                self.copy_left -= n;
-                self.process();
-            } else {
-                return;
-            }
-        }
-    }
-}
-
-fn frame_len(head: &[u8]) -> usize {
-    usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2])
-}
-
-/// The block fragment of a HEADERS payload, without its padding and priority fields; `None` if
-/// they do not fit (`h2` then reports the malformed frame).
-fn headers_fragment(payload: &[u8], flags: u8) -> Option<&[u8]> {
-    let mut fragment = payload;
-    let mut pad = 0;
-    if flags & PADDED != 0 {
-        pad = usize::from(*fragment.first()?);
-        fragment = &fragment[1..];
-    }
-    if flags & PRIORITY != 0 {
-        fragment = fragment.get(5..)?;
-    }
-    fragment.get(..fragment.len().checked_sub(pad)?)
-}
-
-/// One HEADERS frame and as many CONTINUATION frames of up to `max_frame` bytes as `block` needs.
-fn write_header_frames(
-    stream_id: u32,
-    end_stream: bool,
-    mut block: BytesMut,
-    max_frame: usize,
-    dst: &mut BytesMut,
-) {
-    let mut kind = HEADERS;
-    loop {
-        let chunk = block.split_to(block.len().min(max_frame));
-        let last = block.is_empty();
-        let mut flags = if last { END_HEADERS } else { 0 };
-        if kind == HEADERS && end_stream {
-            flags |= END_STREAM;
-        }
-        let len = chunk.len();
-        dst.put_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags]);
-        dst.put_u32(stream_id);
-        dst.unsplit(chunk);
-        if last {
-            return;
-        }
-        kind = CONTINUATION;
     }
 }
 
@@ -482,33 +243,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AuthorityFilter<IO> {
 }
 
 impl<IO: AsyncWrite + Unpin> AsyncWrite for AuthorityFilter<IO> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
+    forward_write!(io; poll_write, poll_write_vectored, is_write_vectored, poll_flush, poll_shutdown);
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
-use super::hpack::Field;
+use super::blocks::{headers_fragment, write_header_frames};
 use super::*;
+use crate::h2wire::flag::{END_HEADERS, END_STREAM, PADDED, PRIORITY};
+use crate::h2wire::hpack::Field;
+use crate::h2wire::{Head, CONTINUATION, HEADERS, MIN_MAX_FRAME_SIZE as MAX_FRAME};
+use bytes::BufMut;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
-
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 fn field(name: &'static str, value: &str) -> Field {
     Field {
@@ -41,11 +43,21 @@ fn indexed_literals(fields: &[Field]) -> BytesMut {
 }
 
 fn frame(kind: u8, flags: u8, stream_id: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len();
-    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-    f.extend(stream_id.to_be_bytes());
+    let mut f = Vec::new();
+    Head { len: payload.len() as u32, kind, flags, stream_id }.write(&mut f);
     f.extend(payload);
     f
+}
+
+/// Everything the filter hands over from `input`, read through to its end.
+async fn filtered(input: &[u8]) -> Vec<u8> {
+    let (mut client, server) = tokio::io::duplex(1 << 16);
+    client.write_all(input).await.unwrap();
+    drop(client);
+    let mut filtered = Vec::new();
+    let mut filter = AuthorityFilter::new(server, 16 * 1024, MAX_FRAME);
+    tokio::io::AsyncReadExt::read_to_end(&mut filter, &mut filtered).await.unwrap();
+    filtered
 }
 
 /// Runs an `h2` server behind the filter and returns the `:authority` of each request it
@@ -141,18 +153,7 @@ async fn valid_authorities_pass_through_byte_for_byte() {
     let mut input = PREFACE.to_vec();
     input.extend(frame(HEADERS, END_HEADERS, 1, &block));
     input.extend(frame(0x0, END_STREAM, 1, b"\0\0\0\0\0"));
-
-    let (mut client, server) = tokio::io::duplex(1 << 16);
-    client.write_all(&input).await.unwrap();
-    drop(client);
-    let mut filtered = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(
-        &mut AuthorityFilter::new(server, 16 * 1024, MAX_FRAME),
-        &mut filtered,
-    )
-    .await
-    .unwrap();
-    assert_eq!(filtered, input);
+    assert_eq!(filtered(&input).await, input);
 }
 
 #[tokio::test]
@@ -161,17 +162,7 @@ async fn a_malformed_block_is_left_for_h2_to_refuse() {
     // Index 70 does not exist: h2 must see the original bytes and fail the connection.
     input.extend(frame(HEADERS, END_HEADERS | END_STREAM, 1, &[0x80 | 70]));
     input.extend(frame(0x0, 0, 1, b"after"));
-    let (mut client, server) = tokio::io::duplex(1 << 16);
-    client.write_all(&input).await.unwrap();
-    drop(client);
-    let mut filtered = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(
-        &mut AuthorityFilter::new(server, 16 * 1024, MAX_FRAME),
-        &mut filtered,
-    )
-    .await
-    .unwrap();
-    assert_eq!(filtered, input);
+    assert_eq!(filtered(&input).await, input);
 }
 
 #[test]
@@ -269,15 +260,15 @@ const READS: &[&[usize]] = &[&[1], &[5, 64], &[8192], &[70_000]];
 
 /// HTTP/2 frames as (type, flags, stream, payload) after the preface.
 fn frames_of(mut bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
-    assert_eq!(&bytes[..PREFACE_LEN], PREFACE);
-    bytes = &bytes[PREFACE_LEN..];
+    assert_eq!(&bytes[..PREFACE.len()], PREFACE);
+    bytes = &bytes[PREFACE.len()..];
     let mut frames = Vec::new();
-    while !bytes.is_empty() {
-        let len = frame_len(bytes);
-        let id = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]);
-        frames.push((bytes[3], bytes[4], id, bytes[9..9 + len].to_vec()));
+    while let Some(head) = Head::parse(bytes) {
+        let (len, id) = (head.payload_len(), head.stream_id);
+        frames.push((head.kind, head.flags, id, bytes[9..9 + len].to_vec()));
         bytes = &bytes[9 + len..];
     }
+    assert!(bytes.is_empty());
     frames
 }
 
