@@ -8,7 +8,7 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -46,33 +46,35 @@ impl TapLog {
 
     /// A copy of the chunks so far.
     pub fn chunks(&self) -> Vec<Chunk> {
-        self.lock().clone()
+        self.with(|chunks| chunks.clone())
     }
 
     /// The chunks so far, leaving the log empty.
     pub fn take(&self) -> Vec<Chunk> {
-        std::mem::take(&mut *self.lock())
+        self.with(std::mem::take)
     }
 
     /// Every byte that went `direction` so far, concatenated.
     pub fn bytes(&self, direction: Direction) -> Vec<u8> {
-        let chunks = self.lock();
-        chunks.iter().filter(|c| c.direction == direction).flat_map(|c| c.bytes.clone()).collect()
+        self.with(|chunks| {
+            let chunks = chunks.iter().filter(|c| c.direction == direction);
+            chunks.flat_map(|c| c.bytes.iter().copied()).collect()
+        })
     }
 
     fn record(&self, direction: Direction, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
-        let mut chunks = self.lock();
-        match chunks.last_mut() {
+        self.with(|chunks| match chunks.last_mut() {
             Some(last) if last.direction == direction => last.bytes.extend_from_slice(bytes),
             _ => chunks.push(Chunk { direction, bytes: bytes.to_vec() }),
-        }
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Chunk>> {
-        self.chunks.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `f` on the chunks, under the log's lock (a poisoned lock still holds whole chunks).
+    fn with<R>(&self, f: impl FnOnce(&mut Vec<Chunk>) -> R) -> R {
+        f(&mut self.chunks.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
