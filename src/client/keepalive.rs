@@ -22,16 +22,14 @@
 //! why ("keepalive ping not acknowledged within 20s"), and closes the connection.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Notify;
 
-use crate::h2wire::{forward_write, read_more};
+use crate::h2wire::{forward_write, watch_reads};
 
 /// A channel's keepalive settings; the interval may double over the channel's life.
 #[derive(Debug)]
@@ -223,23 +221,16 @@ impl<T> Watched<T> {
     fn error(&self) -> Option<io::Error> {
         self.activity.error()
     }
+
+    fn saw(&mut self, read: &[u8]) {
+        if !read.is_empty() {
+            self.activity.touch();
+        }
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if let Some(err) = this.activity.error() {
-            return Poll::Ready(Err(err));
-        }
-        if !ready!(read_more(&mut this.io, cx, buf))?.is_empty() {
-            this.activity.touch();
-        }
-        Poll::Ready(Ok(()))
-    }
+    watch_reads!(io, guard Self::error, seen Self::saw);
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {

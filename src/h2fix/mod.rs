@@ -1,11 +1,13 @@
-//! Accepting any `:authority`: a read-side filter between a Unix socket and `h2`'s server.
+//! Accepting any `:authority`: a read-side filter between the socket and `h2`'s server.
 //!
 //! **Delete this module** once `h2` accepts an `:authority` that is not a URI authority
 //! (hyperium/h2#487 fixed upstream: a request whose `:authority` is `%2Frun%2Fapp.sock`
 //! reaches the server instead of a PROTOCOL_ERROR reset). Then `server/conn.rs` hands `h2`
 //! the socket itself, and the `authority_rewriter` fuzz target and its corpus go too. Until
-//! then `server/conn.rs` applies it to Unix-socket connections only: over TCP, C-core sends
-//! the host and port it dialled, which `h2` accepts.
+//! then it wraps every connection, TCP included: C-core puts its percent-encoded target in
+//! `:authority` over TCP as well, and `h2` refuses the one of an `ipv4:` list of addresses:
+//! `tests/balancing_peers.rs` (`a_grpcio_round_robin_client_spreads_over_three_h2grpc_servers`)
+//! fails with the filter off for TCP ("Received RST_STREAM with error code 1").
 //!
 //! `h2` parses `:authority` into an `http::uri::Authority` and resets the stream with
 //! PROTOCOL_ERROR when that fails (hyperium/h2#487, open). gRPC C-core (so Python's grpcio, Ruby,

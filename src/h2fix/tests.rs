@@ -201,22 +201,33 @@ impl Chunked {
     }
 }
 
+impl Chunked {
+    /// The next read, or `None` while silent.
+    fn next_read(&mut self, room: usize) -> Option<&[u8]> {
+        if self.pos == self.data.len() && !self.eof {
+            return None;
+        }
+        let chunk = self.chunks[self.reads % self.chunks.len()];
+        self.reads += 1;
+        let n = chunk.min(room).min(self.data.len() - self.pos);
+        self.pos += n;
+        Some(&self.data[self.pos - n..self.pos])
+    }
+}
+
 impl tokio::io::AsyncRead for Chunked {
     fn poll_read(
         mut self: Pin<&mut Self>,
         _: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.pos == this.data.len() && !this.eof {
-            return Poll::Pending;
+        match self.next_read(buf.remaining()) {
+            Some(read) => {
+                buf.put_slice(read);
+                Poll::Ready(Ok(()))
+            }
+            None => Poll::Pending,
         }
-        let chunk = this.chunks[this.reads % this.chunks.len()];
-        this.reads += 1;
-        let n = chunk.min(buf.remaining()).min(this.data.len() - this.pos);
-        buf.put_slice(&this.data[this.pos..this.pos + n]);
-        this.pos += n;
-        Poll::Ready(Ok(()))
     }
 }
 

@@ -6,7 +6,7 @@
 //! head.rs     the 9-byte frame head (RFC 9113 §4.1), frame types and flags, the preface
 //! hpack.rs    HPACK (RFC 7541): integers, strings, the static table, a decoder, an encoder
 //! huffman.rs  HPACK's Huffman code (RFC 7541 Appendix B)
-//! wrap.rs     for wrappers around a connection's byte stream: `forward_write!`, `read_more`
+//! wrap.rs     for wrappers around a connection's byte stream: `forward_write!`, `watch_reads!`
 //! ```
 //!
 //! `h2` does the real work on every connection; nothing here is on a call's path unless the
@@ -18,4 +18,4 @@ mod huffman;
 mod wrap;
 
 pub(crate) use head::*;
-pub(crate) use wrap::{forward_write, read_more};
+pub(crate) use wrap::{forward_write, read_more, watch_reads};

@@ -32,53 +32,59 @@ pub(crate) fn read_more<'b, IO: AsyncRead + Unpin>(
 /// ```
 macro_rules! forward_write {
     ($io:ident, guard $guard:path; $($method:ident),* $(,)?) => {
-        $( $crate::h2wire::forward_write!(@ $method $io, $guard); )*
+        $( $crate::h2wire::forward_write!(@ $method $io [$guard]); )*
     };
     ($io:ident; $($method:ident),* $(,)?) => {
-        $( $crate::h2wire::forward_write!(@ $method $io); )*
+        $( $crate::h2wire::forward_write!(@ $method $io []); )*
     };
-    (@ poll_write $io:ident $(, $guard:path)?) => {
-        fn poll_write(
-            self: ::std::pin::Pin<&mut Self>,
-            cx: &mut ::std::task::Context<'_>,
-            buf: &[u8],
-        ) -> ::std::task::Poll<::std::io::Result<usize>> {
-            $(if let Some(err) = $guard(&*self) { return ::std::task::Poll::Ready(Err(err)); })?
-            ::std::pin::Pin::new(&mut self.get_mut().$io).poll_write(cx, buf)
-        }
+    (@ poll_write $io:ident $guard:tt) => {
+        $crate::h2wire::forward_write!(@fn poll_write(buf: &[u8]) -> usize, $io $guard);
     };
-    (@ poll_write_vectored $io:ident $(, $guard:path)?) => {
-        fn poll_write_vectored(
-            self: ::std::pin::Pin<&mut Self>,
-            cx: &mut ::std::task::Context<'_>,
-            bufs: &[::std::io::IoSlice<'_>],
-        ) -> ::std::task::Poll<::std::io::Result<usize>> {
-            $(if let Some(err) = $guard(&*self) { return ::std::task::Poll::Ready(Err(err)); })?
-            ::std::pin::Pin::new(&mut self.get_mut().$io).poll_write_vectored(cx, bufs)
-        }
+    (@ poll_write_vectored $io:ident $guard:tt) => {
+        $crate::h2wire::forward_write!(
+            @fn poll_write_vectored(bufs: &[::std::io::IoSlice<'_>]) -> usize, $io $guard
+        );
     };
-    (@ is_write_vectored $io:ident $(, $guard:path)?) => {
+    (@ poll_flush $io:ident $guard:tt) => {
+        $crate::h2wire::forward_write!(@fn poll_flush() -> (), $io $guard);
+    };
+    (@ poll_shutdown $io:ident $guard:tt) => {
+        $crate::h2wire::forward_write!(@fn poll_shutdown() -> (), $io $guard);
+    };
+    (@ is_write_vectored $io:ident $guard:tt) => {
         fn is_write_vectored(&self) -> bool {
             self.$io.is_write_vectored()
         }
     };
-    (@ poll_flush $io:ident $(, $guard:path)?) => {
-        fn poll_flush(
+    (@fn $method:ident($($arg:ident: $ty:ty),*) -> $ret:ty, $io:ident [$($guard:path)?]) => {
+        fn $method(
             self: ::std::pin::Pin<&mut Self>,
             cx: &mut ::std::task::Context<'_>,
-        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            $($arg: $ty),*
+        ) -> ::std::task::Poll<::std::io::Result<$ret>> {
             $(if let Some(err) = $guard(&*self) { return ::std::task::Poll::Ready(Err(err)); })?
-            ::std::pin::Pin::new(&mut self.get_mut().$io).poll_flush(cx)
-        }
-    };
-    (@ poll_shutdown $io:ident $(, $guard:path)?) => {
-        fn poll_shutdown(
-            self: ::std::pin::Pin<&mut Self>,
-            cx: &mut ::std::task::Context<'_>,
-        ) -> ::std::task::Poll<::std::io::Result<()>> {
-            $(if let Some(err) = $guard(&*self) { return ::std::task::Poll::Ready(Err(err)); })?
-            ::std::pin::Pin::new(&mut self.get_mut().$io).poll_shutdown(cx)
+            ::std::pin::Pin::new(&mut self.get_mut().$io).$method(cx, $($arg),*)
         }
     };
 }
 pub(crate) use forward_write;
+
+/// Inside an `impl AsyncRead for Wrapper<IO>`, writes `poll_read`: it reads from the field
+/// `io` and hands the bytes read (none at the end of the stream) to `seen(&mut wrapper,
+/// bytes)`; with `guard`, only after `guard(&wrapper)` found no error to return instead.
+macro_rules! watch_reads {
+    ($io:ident, $(guard $guard:path,)? seen $seen:path) => {
+        fn poll_read(
+            self: ::std::pin::Pin<&mut Self>,
+            cx: &mut ::std::task::Context<'_>,
+            buf: &mut ::tokio::io::ReadBuf<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            $(if let Some(err) = $guard(&*self) { return ::std::task::Poll::Ready(Err(err)); })?
+            let this = self.get_mut();
+            let read = ::std::task::ready!($crate::h2wire::read_more(&mut this.$io, cx, buf))?;
+            $seen(this, read);
+            ::std::task::Poll::Ready(Ok(()))
+        }
+    };
+}
+pub(crate) use watch_reads;

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::lifetime::{Calls, Lifetime, Verdict};
 use super::{ConnShared, ServerShared, ShutdownSignal};
-use crate::h2fix::{AuthorityFilter, Breakdown};
+use crate::h2fix::AuthorityFilter;
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
 
@@ -32,31 +32,18 @@ pub(crate) async fn serve_connection<IO>(io: IO, peer: Peer, server: Arc<ServerS
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    // h2 refuses an `:authority` that is not a URI authority (hyperium/h2#487); C-core sends
-    // the percent-encoded socket path for unix: targets, and the filter (`crate::h2fix`) hands
-    // h2 `localhost` instead. Over TCP, with TLS or not, clients send the host they dialled,
-    // which h2 takes: those connections go to h2 as they are. Streams of unknown origin keep
-    // the filter.
-    if peer.addr().is_some() {
-        return serve(io, None, peer, server).await;
-    }
     let config = &server.config;
+    // h2 refuses an `:authority` that is not a URI authority (hyperium/h2#487). C-core sends
+    // its percent-encoded target: the socket path for unix: targets, and over TCP an `ipv4:`
+    // list of addresses, which h2 refuses as well (tests/balancing_peers.rs fails without the
+    // filter on TCP). The filter (`crate::h2fix`) hands h2 `localhost`
+    // instead, on every connection.
     let io = AuthorityFilter::new(
         io,
         config.h2_header_list_size() as usize,
         config.max_frame_size as usize,
     );
     let breakdown = io.breakdown();
-    serve(io, Some(breakdown), peer, server).await
-}
-
-/// [`serve_connection`] over `io`, with the `:authority` filter's [`Breakdown`] when `io` is
-/// the filter.
-async fn serve<IO>(io: IO, breakdown: Option<Breakdown>, peer: Peer, server: Arc<ServerShared>)
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let config = &server.config;
     let handshake = config.h2_builder().handshake(io);
     let shutdown = server.shutdown.clone();
     let mut conn = {
@@ -115,7 +102,7 @@ where
             }
         }
         if !broken {
-            if let Some(reason) = breakdown.as_ref().and_then(Breakdown::reason) {
+            if let Some(reason) = breakdown.reason() {
                 // The :authority filter can no longer follow the client's header blocks.
                 broken = true;
                 conn.abrupt_shutdown(reason);

@@ -11,10 +11,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Direction;
-use crate::h2wire::{forward_write, read_more};
+use crate::h2wire::{forward_write, watch_reads};
 
 /// Bytes that went one way, in one or more consecutive reads or writes.
 #[derive(Clone, PartialEq, Eq)]
@@ -132,17 +132,14 @@ impl<IO> Tap<IO> {
     }
 }
 
-impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let read = ready!(read_more(&mut this.io, cx, buf))?;
-        this.log.record(Direction::Recv, read);
-        Poll::Ready(Ok(()))
+impl<IO> Tap<IO> {
+    fn saw(&mut self, read: &[u8]) {
+        self.log.record(Direction::Recv, read);
     }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
+    watch_reads!(io, seen Self::saw);
 }
 
 impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
