@@ -12,18 +12,6 @@
 
 use bytes::BufMut;
 
-/// The client connection preface (RFC 9113 §3.4), before the client's first frame.
-pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// The length of a frame head.
-pub(crate) const HEAD_LEN: usize = 9;
-
-/// The largest payload length a head can state (24 bits).
-pub(crate) const MAX_LEN: u32 = 0xff_ffff;
-
-/// The smallest SETTINGS_MAX_FRAME_SIZE there is, and its initial value (RFC 9113 §6.5.2).
-pub(crate) const MIN_MAX_FRAME_SIZE: usize = 16_384;
-
 /// Frame types (RFC 9113 §6), in the order of their codes.
 pub(crate) const DATA: u8 = 0x0;
 pub(crate) const HEADERS: u8 = 0x1;
@@ -45,6 +33,18 @@ pub(crate) mod flag {
     /// On HEADERS: 5 bytes of stream dependency and weight precede the block.
     pub(crate) const PRIORITY: u8 = 0x20;
 }
+
+/// The client connection preface (RFC 9113 §3.4), before the client's first frame.
+pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The length of a frame head.
+pub(crate) const HEAD_LEN: usize = 9;
+
+/// The largest payload length a head can state (24 bits).
+pub(crate) const MAX_LEN: u32 = 0xff_ffff;
+
+/// The smallest SETTINGS_MAX_FRAME_SIZE there is, and its initial value (RFC 9113 §6.5.2).
+pub(crate) const MIN_MAX_FRAME_SIZE: usize = 16_384;
 
 /// One frame head, decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
