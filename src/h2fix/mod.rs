@@ -4,8 +4,8 @@
 //! (hyperium/h2#487 fixed upstream: a request whose `:authority` is `%2Frun%2Fapp.sock`
 //! reaches the server instead of a PROTOCOL_ERROR reset). Then `server/conn.rs` hands `h2`
 //! the socket itself, and the `authority_rewriter` fuzz target and its corpus go too. Until
-//! then it wraps every connection, TCP included: C-core puts its percent-encoded target in
-//! `:authority` over TCP as well, and `h2` refuses the one of an `ipv4:` list of addresses:
+//! then it wraps every connection, TCP included: C-core derives `:authority` from its target
+//! over TCP as well, and `h2` refuses the one of an `ipv4:` list of addresses:
 //! `tests/balancing_peers.rs` (`a_grpcio_round_robin_client_spreads_over_three_h2grpc_servers`)
 //! fails with the filter off for TCP ("Received RST_STREAM with error code 1").
 //!

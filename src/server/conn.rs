@@ -33,9 +33,9 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let config = &server.config;
-    // h2 refuses an `:authority` that is not a URI authority (hyperium/h2#487). C-core sends
-    // its percent-encoded target: the socket path for unix: targets, and over TCP an `ipv4:`
-    // list of addresses, which h2 refuses as well (tests/balancing_peers.rs fails without the
+    // h2 refuses an `:authority` that is not a URI authority (hyperium/h2#487). C-core derives
+    // it from its target: the percent-encoded socket path for unix: targets, and over TCP the
+    // one of an `ipv4:` list of addresses, which h2 refuses as well (tests/balancing_peers.rs fails without the
     // filter on TCP). The filter (`crate::h2fix`) hands h2 `localhost`
     // instead, on every connection.
     let io = AuthorityFilter::new(
