@@ -1,11 +1,11 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::h2wire::Head;
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = (payload.len() as u32).to_be_bytes();
-    let mut out = vec![len[1], len[2], len[3], kind, flags];
-    out.extend(stream.to_be_bytes());
+fn frame(kind: u8, flags: u8, stream_id: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    Head { len: payload.len() as u32, kind, flags, stream_id }.write(&mut out);
     out.extend(payload);
     out
 }
