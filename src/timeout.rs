@@ -188,6 +188,8 @@ pub fn encode_grpc_timeout(timeout: Duration) -> String {
 /// Converts into a [`Status`] with code [`INTERNAL`](crate::Code::Internal), as grpc-go
 /// answers a malformed `grpc-timeout`.
 ///
+/// [`Status`]: crate::status::Status
+///
 /// ```
 /// use h2grpc::timeout::parse_grpc_timeout;
 ///

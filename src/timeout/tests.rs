@@ -19,15 +19,14 @@ fn unit_nanos_of(encoded: &str) -> u128 {
 #[test]
 fn parse_accepts_every_unit() {
     // Per unit: what one count of it is, and the counts to try (1, a typical one, the largest).
-    let hours = |h: u64| Duration::from_secs(h * 3_600);
-    let minutes = |m: u64| Duration::from_secs(m * 60);
-    let cases: [(&str, &dyn Fn(u64) -> Duration, [u64; 3]); 6] = [
-        ("H", &hours, [1, 2, 99_999_999]),
-        ("M", &minutes, [1, 60, 99_999_999]),
-        ("S", &Duration::from_secs, [1, 30, 99_999_999]),
-        ("m", &Duration::from_millis, [1, 100, 99_999_999]),
-        ("u", &Duration::from_micros, [1, 250, 99_999_999]),
-        ("n", &Duration::from_nanos, [1, 1_000_000, 99_999_999]),
+    type Unit = (&'static str, fn(u64) -> Duration, [u64; 3]);
+    let cases: [Unit; 6] = [
+        ("H", |h| Duration::from_secs(h * 3_600), [1, 2, 99_999_999]),
+        ("M", |m| Duration::from_secs(m * 60), [1, 60, 99_999_999]),
+        ("S", Duration::from_secs, [1, 30, 99_999_999]),
+        ("m", Duration::from_millis, [1, 100, 99_999_999]),
+        ("u", Duration::from_micros, [1, 250, 99_999_999]),
+        ("n", Duration::from_nanos, [1, 1_000_000, 99_999_999]),
     ];
     for (unit, one, counts) in cases {
         for count in counts {

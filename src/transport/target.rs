@@ -78,6 +78,8 @@ impl Target {
     /// empty string, an empty path or name, a `unix://host/...` authority, a NUL byte, a missing
     /// or non-numeric port, an unbracketed IPv6 address, or another scheme such as `http://`.
     ///
+    /// [`ErrorKind::InvalidTarget`]: crate::error::ErrorKind::InvalidTarget
+    ///
     /// ```
     /// use h2grpc::{ErrorKind, Target};
     ///

@@ -11,6 +11,8 @@ use crate::codec::{DecodeError, FrameHeader, HEADER_LEN};
 /// Bodies are slices of `input` (no copy). Trailing bytes that do not complete a message are
 /// [`DecodeError::Truncated`].
 ///
+/// [`Decoder`]: super::Decoder
+///
 /// ```
 /// use h2grpc::codec::{decode_all, DecodeError};
 ///
