@@ -16,58 +16,25 @@
 
 use std::fmt;
 
-use base64::alphabet;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine as _;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
+mod binary;
 mod invalid;
+mod names;
 mod syntax;
 
+pub(crate) use self::binary::{split_bin, BASE64};
+
+use self::binary::bin_value;
 pub use self::invalid::InvalidMetadata;
 use self::invalid::Kind;
+#[allow(unused_imports)] // Each name is used by some feature set, not all by every one.
+pub(crate) use self::names::{
+    APPLICATION_GRPC, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_MESSAGE, GRPC_STATUS,
+    GRPC_STATUS_DETAILS_BIN, GRPC_TIMEOUT, TE, TRAILERS,
+};
 pub use self::syntax::is_reserved;
-use self::syntax::{bin_key, bin_value, is_bin, text_key, text_value};
-
-/// `grpc-status`: the call's status code, decimal (trailers).
-#[allow(dead_code)]
-pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
-/// `grpc-message`: the percent-encoded status message (trailers).
-#[allow(dead_code)]
-pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
-/// `grpc-status-details-bin`: base64 of a serialized `google.rpc.Status` (trailers).
-#[allow(dead_code)]
-pub(crate) const GRPC_STATUS_DETAILS_BIN: HeaderName =
-    HeaderName::from_static("grpc-status-details-bin");
-/// `grpc-timeout`: the call's deadline as the time remaining (request headers).
-#[allow(dead_code)]
-pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
-/// `grpc-encoding`: the message compression algorithm.
-#[allow(dead_code)]
-pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
-/// `grpc-accept-encoding`: the compression algorithms the sender can decode.
-#[allow(dead_code)]
-pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
-/// `te`: must be `trailers` on requests.
-#[allow(dead_code)]
-pub(crate) const TE: HeaderName = http::header::TE;
-/// The `content-type` value of a gRPC message stream (protobuf by default).
-#[allow(dead_code)]
-pub(crate) const APPLICATION_GRPC: HeaderValue = HeaderValue::from_static("application/grpc");
-/// The `te` value a gRPC request carries.
-#[allow(dead_code)]
-pub(crate) const TRAILERS: HeaderValue = HeaderValue::from_static("trailers");
-
-/// Base64 for `-bin` values: standard alphabet, emits no padding, accepts either (P2), and
-/// ignores non-zero trailing bits as grpc-go's non-strict decoder does.
-pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
+use self::syntax::{bin_key, is_bin, text_key, text_value};
 
 /// Custom metadata: a map over [`http::HeaderMap`] with ASCII and binary (`-bin`) values.
 ///
@@ -138,8 +105,7 @@ impl Metadata {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn insert(&mut self, key: &str, value: &str) -> Result<(), InvalidMetadata> {
-        let (name, value) = (text_key(key)?, text_value(key, value)?);
-        self.put(key, name, value, true)
+        self.put(key, text_key(key)?, text_value(key, value)?, true)
     }
 
     /// Adds a text value to `key`, after any it has. Rules as for [`Metadata::insert`].
@@ -152,8 +118,7 @@ impl Metadata {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn append(&mut self, key: &str, value: &str) -> Result<(), InvalidMetadata> {
-        let (name, value) = (text_key(key)?, text_value(key, value)?);
-        self.put(key, name, value, false)
+        self.put(key, text_key(key)?, text_value(key, value)?, false)
     }
 
     /// Sets the binary value of `key`, replacing any values it had. The key must end in
@@ -166,13 +131,8 @@ impl Metadata {
     /// assert!(md.insert_bin("blob", b"x").is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn insert_bin(
-        &mut self,
-        key: &str,
-        value: impl AsRef<[u8]>,
-    ) -> Result<(), InvalidMetadata> {
-        let (name, value) = (bin_key(key)?, bin_value(value.as_ref()));
-        self.put(key, name, value, true)
+    pub fn insert_bin(&mut self, key: &str, data: impl AsRef<[u8]>) -> Result<(), InvalidMetadata> {
+        self.put(key, bin_key(key)?, bin_value(data.as_ref()), true)
     }
 
     /// Adds a binary value to `key`, after any it has. Rules as for [`Metadata::insert_bin`].
@@ -184,13 +144,8 @@ impl Metadata {
     /// assert_eq!(md.get_all_bin("blob-bin"), [vec![1], vec![2]]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn append_bin(
-        &mut self,
-        key: &str,
-        value: impl AsRef<[u8]>,
-    ) -> Result<(), InvalidMetadata> {
-        let (name, value) = (bin_key(key)?, bin_value(value.as_ref()));
-        self.put(key, name, value, false)
+    pub fn append_bin(&mut self, key: &str, data: impl AsRef<[u8]>) -> Result<(), InvalidMetadata> {
+        self.put(key, bin_key(key)?, bin_value(data.as_ref()), false)
     }
 
     /// The first text value of `key`. `None` for a `-bin` key (use [`Metadata::get_bin`]).
@@ -419,14 +374,6 @@ impl fmt::Debug for Metadata {
         }
         map.finish()
     }
-}
-
-/// Splits a received `-bin` value on `,` (P2: repeated names may be joined) and decodes each
-/// part; padded and unpadded base64 are both accepted.
-pub(crate) fn split_bin(
-    value: &HeaderValue,
-) -> impl Iterator<Item = Result<Vec<u8>, base64::DecodeError>> + '_ {
-    value.as_bytes().split(|&b| b == b',').map(|part| BASE64.decode(part.trim_ascii()))
 }
 
 #[cfg(test)]

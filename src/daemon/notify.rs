@@ -71,11 +71,11 @@ fn send_abstract(_socket: &UnixDatagram, _name: &[u8], _data: &[u8]) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::scratch::temp_socket_path;
 
     #[test]
     fn send_reaches_a_path_socket() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify");
+        let (_dir, path) = temp_socket_path("notify");
         let receiver = UnixDatagram::bind(&path).unwrap();
         send(&path.clone().into_os_string(), "READY=1\nSTATUS=up").unwrap();
         let mut buf = [0; 64];

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::status::Status;
-
 /// Why a metadata key or value was refused. The message names the key and says what to do.
 ///
 /// ```
@@ -50,49 +48,42 @@ impl InvalidMetadata {
 impl fmt::Display for InvalidMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = &self.key;
-        let advice = match self.kind {
-            Kind::BadKey => {
-                write!(f, "invalid metadata key {key:?}")?;
-                "use only lowercase a-z, 0-9, '_', '-' and '.'"
-            }
-            Kind::Reserved => {
-                write!(f, "metadata key {key:?} is reserved for grpc and http/2")?;
-                "pick another key"
-            }
-            Kind::BinKeyForText => {
-                write!(f, "metadata key {key:?} ends in \"-bin\"")?;
-                "use insert_bin or append_bin for binary values"
-            }
+        match self.kind {
+            Kind::BadKey => write!(f, "invalid metadata key {key:?}")?,
+            Kind::Reserved => write!(f, "metadata key {key:?} is reserved for grpc and http/2")?,
+            Kind::BinKeyForText => write!(f, "metadata key {key:?} ends in \"-bin\"")?,
             Kind::TextKeyForBin => {
-                write!(f, "binary metadata key {key:?} does not end in \"-bin\"")?;
-                "rename it, or use insert for text"
+                write!(f, "binary metadata key {key:?} does not end in \"-bin\"")?
             }
             Kind::BadByte(b) => {
-                write!(f, "metadata value for key {key:?} contains byte 0x{b:02x}")?;
-                "text allows only printable ascii 0x20..=0x7e; send bytes under a \"-bin\" key"
+                write!(f, "metadata value for key {key:?} contains byte 0x{b:02x}")?
             }
             Kind::EdgeSpace => {
-                write!(f, "metadata value for key {key:?} starts or ends with a space")?;
-                "trim it, peers may strip or reject it"
+                write!(f, "metadata value for key {key:?} starts or ends with a space")?
             }
-            Kind::BadBase64 => {
-                write!(f, "binary metadata value for key {key:?} is not base64")?;
-                "the sender must use rfc 4648 base64, padded or not"
+            Kind::BadBase64 => write!(f, "binary metadata value for key {key:?} is not base64")?,
+            Kind::Full => write!(f, "metadata key {key:?} not added: the header map is full")?,
+        }
+        write!(f, ": {}", self.kind.advice())
+    }
+}
+
+impl Kind {
+    /// What the caller (or the sender) should do instead.
+    fn advice(self) -> &'static str {
+        match self {
+            Kind::BadKey => "use only lowercase a-z, 0-9, '_', '-' and '.'",
+            Kind::Reserved => "pick another key",
+            Kind::BinKeyForText => "use insert_bin or append_bin for binary values",
+            Kind::TextKeyForBin => "rename it, or use insert for text",
+            Kind::BadByte(_) => {
+                "text allows only printable ascii 0x20..=0x7e; send bytes under a \"-bin\" key"
             }
-            Kind::Full => {
-                write!(f, "metadata key {key:?} not added: the header map is full")?;
-                "send fewer distinct keys"
-            }
-        };
-        write!(f, ": {advice}")
+            Kind::EdgeSpace => "trim it, peers may strip or reject it",
+            Kind::BadBase64 => "the sender must use rfc 4648 base64, padded or not",
+            Kind::Full => "send fewer distinct keys",
+        }
     }
 }
 
 impl std::error::Error for InvalidMetadata {}
-
-impl From<InvalidMetadata> for Status {
-    /// Malformed metadata is an INTERNAL error (grpc-go: "malformed binary metadata").
-    fn from(err: InvalidMetadata) -> Status {
-        Status::internal(format!("malformed metadata: {err}"))
-    }
-}

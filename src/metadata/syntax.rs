@@ -1,10 +1,8 @@
 //! The syntax of metadata keys and values (P2 "Custom-Metadata"), and the reserved names.
 
-use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue};
 
 use super::invalid::{InvalidMetadata, Kind};
-use super::BASE64;
 
 /// Whether `name` is reserved for the protocol and never custom metadata: `grpc-*`, `te`,
 /// `content-type`, the connection-level headers HTTP/2 forbids (`connection`, `keep-alive`,
@@ -22,20 +20,18 @@ use super::BASE64;
 /// assert!(!is_reserved("user-agent"));
 /// ```
 pub fn is_reserved(name: &str) -> bool {
-    const EXACT: [&str; 8] = [
-        "te",
-        "content-type",
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "upgrade",
-        "proxy-connection",
-        "host",
+    // gRPC's own request headers (P2); the connection-specific fields HTTP/2 forbids
+    // (RFC 9113 §8.2.2); and `host`, which `:authority` replaces (§8.3.1).
+    const EXACT: [&[&str]; 3] = [
+        &["te", "content-type"],
+        &["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"],
+        &["host"],
     ];
     const RETRY: [&str; 2] = ["grpc-previous-rpc-attempts", "grpc-retry-pushback-ms"];
     let grpc = name.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"grpc-"))
         && !RETRY.iter().any(|r| r.eq_ignore_ascii_case(name));
-    grpc || name.starts_with(':') || EXACT.iter().any(|r| r.eq_ignore_ascii_case(name))
+    grpc || name.starts_with(':')
+        || EXACT.iter().copied().flatten().any(|r| r.eq_ignore_ascii_case(name))
 }
 
 pub(super) fn is_bin(key: &str) -> bool {
@@ -75,10 +71,4 @@ pub(super) fn text_value(key: &str, value: &str) -> Result<HeaderValue, InvalidM
         return Err(InvalidMetadata::new(key, Kind::EdgeSpace));
     }
     HeaderValue::from_str(value).map_err(|_| InvalidMetadata::new(key, Kind::BadByte(0)))
-}
-
-pub(super) fn bin_value(value: &[u8]) -> HeaderValue {
-    // Base64 output is always a valid header value.
-    HeaderValue::from_maybe_shared(bytes::Bytes::from(BASE64.encode(value)))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }

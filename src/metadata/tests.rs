@@ -2,7 +2,6 @@ use http::header::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 
 use super::*;
-use crate::status::{Code, Status};
 
 fn received(pairs: &[(&'static str, &'static [u8])]) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -237,14 +236,6 @@ fn display_is_lowercase_and_names_the_key() {
         assert!(text.contains(&format!("{:?}", err.key())), "{text}");
         assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
     }
-}
-
-#[test]
-fn invalid_metadata_becomes_an_internal_status() {
-    let err = Metadata::from_headers(received(&[("x-bin", b"@")])).unwrap_err();
-    let status = Status::from(err);
-    assert_eq!(status.code(), Code::Internal);
-    assert!(status.message().starts_with("malformed metadata: "), "{status}");
 }
 
 #[test]

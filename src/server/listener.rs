@@ -120,11 +120,11 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::scratch::temp_socket_path;
 
     #[test]
     fn a_std_unix_listener_reports_its_own_path_and_is_not_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sock");
+        let (_dir, path) = temp_socket_path("s.sock");
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let server = Server::builder().listen_on(listener).unwrap();
         assert_eq!(server.local_target(), Some(crate::transport::Target::Unix(path.clone())));

@@ -9,6 +9,7 @@
 pub mod details;
 pub mod mapping;
 pub mod trailers;
+mod wire_errors;
 
 use std::fmt;
 

@@ -55,12 +55,7 @@ impl Peer {
     /// assert_eq!(Peer::Unknown.uid(), None);
     /// ```
     pub fn uid(&self) -> Option<u32> {
-        match self {
-            Peer::Unix { uid, .. } => Some(*uid),
-            #[cfg(feature = "tls")]
-            Peer::Tls(tls) => tls.transport().uid(),
-            Peer::Tcp(_) | Peer::Unknown => None,
-        }
+        self.unix_credentials().map(|(uid, _, _)| uid)
     }
 
     /// The peer's group ID, for a Unix socket peer.
@@ -71,12 +66,7 @@ impl Peer {
     /// assert_eq!(Peer::Unknown.gid(), None);
     /// ```
     pub fn gid(&self) -> Option<u32> {
-        match self {
-            Peer::Unix { gid, .. } => Some(*gid),
-            #[cfg(feature = "tls")]
-            Peer::Tls(tls) => tls.transport().gid(),
-            Peer::Tcp(_) | Peer::Unknown => None,
-        }
+        self.unix_credentials().map(|(_, gid, _)| gid)
     }
 
     /// The peer's process ID, for a Unix socket peer on a platform that reports it.
@@ -87,12 +77,7 @@ impl Peer {
     /// assert_eq!(Peer::Unix { uid: 1000, gid: 100, pid: None }.pid(), None);
     /// ```
     pub fn pid(&self) -> Option<i32> {
-        match self {
-            Peer::Unix { pid, .. } => *pid,
-            #[cfg(feature = "tls")]
-            Peer::Tls(tls) => tls.transport().pid(),
-            Peer::Tcp(_) | Peer::Unknown => None,
-        }
+        self.unix_credentials().and_then(|(_, _, pid)| pid)
     }
 
     /// The peer's socket address, for a TCP peer.
@@ -106,11 +91,26 @@ impl Peer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn addr(&self) -> Option<SocketAddr> {
+        match *self.transport() {
+            Peer::Tcp(addr) => Some(addr),
+            _ => None,
+        }
+    }
+
+    /// The transport peer: this one, or the one a TLS connection runs over.
+    fn transport(&self) -> &Peer {
         match self {
-            Peer::Tcp(addr) => Some(*addr),
             #[cfg(feature = "tls")]
-            Peer::Tls(tls) => tls.transport().addr(),
-            Peer::Unix { .. } | Peer::Unknown => None,
+            Peer::Tls(tls) => tls.transport().transport(),
+            peer => peer,
+        }
+    }
+
+    /// `(uid, gid, pid)` of a Unix socket peer, under TLS or not.
+    fn unix_credentials(&self) -> Option<(u32, u32, Option<i32>)> {
+        match *self.transport() {
+            Peer::Unix { uid, gid, pid } => Some((uid, gid, pid)),
+            _ => None,
         }
     }
 

@@ -111,13 +111,13 @@ fn random_u64(attempt: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::scratch::temp_socket_path;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     use std::os::unix::net::UnixStream;
 
     #[test]
     fn bind_with_mode_sets_the_mode_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sock");
+        let (dir, path) = temp_socket_path("s.sock");
         let listener = bind_with_mode(&path, Some(0o640), None, 108).unwrap();
         let meta = fs::symlink_metadata(&path).unwrap();
         assert!(meta.file_type().is_socket());
@@ -131,8 +131,7 @@ mod tests {
 
     #[test]
     fn bind_with_mode_never_replaces_what_appeared_at_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sock");
+        let (dir, path) = temp_socket_path("s.sock");
         fs::write(&path, b"precious").unwrap();
         let (step, err) = bind_with_mode(&path, Some(0o600), None, 108).unwrap_err();
         assert_eq!((step, err.kind()), (Step::Link, io::ErrorKind::AlreadyExists));
@@ -142,8 +141,7 @@ mod tests {
 
     #[test]
     fn bind_with_mode_sets_a_group_it_is_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sock");
+        let (dir, path) = temp_socket_path("s.sock");
         let gid = fs::metadata(dir.path()).unwrap().gid();
         let _listener = bind_with_mode(&path, None, Some(gid), 108).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().gid(), gid);

@@ -7,7 +7,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 
-use super::{describe, Remote};
+use super::{alpn_h2_if_unset, describe, Remote};
 use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::{Peer, Target};
@@ -159,13 +159,8 @@ impl ClientTls {
     /// A configuration built with rustls directly (custom verifiers, session resumption,
     /// client certificate resolvers). If it sets no ALPN protocols, `h2` is set.
     pub fn from_rustls(config: Arc<rustls::ClientConfig>) -> Self {
-        let config = if config.alpn_protocols.is_empty() {
-            let mut config = (*config).clone();
-            config.alpn_protocols = vec![b"h2".to_vec()];
-            Arc::new(config)
-        } else {
-            config
-        };
+        let unset = config.alpn_protocols.is_empty();
+        let config = alpn_h2_if_unset(unset, config, |config| &mut config.alpn_protocols);
         ClientTls {
             roots: rustls::RootCertStore::empty(),
             identity: None,

@@ -66,6 +66,21 @@ fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// `config` as given, or, when it sets no ALPN protocol (`unset`), a copy that offers `h2`.
+/// rustls has no trait over its client and server configs: `alpn` says where the list is.
+fn alpn_h2_if_unset<C: Clone>(
+    unset: bool,
+    config: std::sync::Arc<C>,
+    alpn: fn(&mut C) -> &mut Vec<Vec<u8>>,
+) -> std::sync::Arc<C> {
+    if !unset {
+        return config;
+    }
+    let mut copy = (*config).clone();
+    *alpn(&mut copy) = vec![b"h2".to_vec()];
+    std::sync::Arc::new(copy)
+}
+
 /// Every certificate in `pem`, in order; at least one.
 fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
     let certs = CertificateDer::pem_slice_iter(pem)

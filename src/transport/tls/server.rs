@@ -14,7 +14,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use super::identity::{subject_alt_names, TlsPeer};
-use super::{describe, Remote};
+use super::{alpn_h2_if_unset, describe, Remote};
 use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side, Trace};
 use crate::transport::Peer;
@@ -73,13 +73,8 @@ impl ServerTls {
     ///
     /// Build it with the same `rustls` as h2grpc: [`h2grpc::transport::tls::rustls`](super::rustls).
     pub fn from_rustls(config: Arc<rustls::ServerConfig>) -> Self {
-        let config = if config.alpn_protocols.is_empty() {
-            let mut config = (*config).clone();
-            config.alpn_protocols = vec![b"h2".to_vec()];
-            Arc::new(config)
-        } else {
-            config
-        };
+        let unset = config.alpn_protocols.is_empty();
+        let config = alpn_h2_if_unset(unset, config, |config| &mut config.alpn_protocols);
         ServerTls { config, identity: None }
     }
 
