@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::balance::{Policy, Resolver};
-use super::channel::ChannelBuilder;
+use super::channel_builder::ChannelBuilder;
 use super::retry::RetryPolicy;
 use crate::error::{Error, ErrorKind};
 
