@@ -70,8 +70,16 @@ impl H2Settings {
 }
 
 /// Writes a builder setter `name(&mut self, value) -> &mut Self` that stores `value` at
-/// `self.path`, with the docs given (which state the default).
+/// `self.path` (or `Some(value)`, for `=> Some(path)`), with the docs given (which state the
+/// default).
 macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty => Some($($path:ident).+)) => {
+        $(#[$doc])*
+        pub fn $name(&mut self, value: $ty) -> &mut Self {
+            self.$($path).+ = Some(value);
+            self
+        }
+    };
     ($(#[$doc:meta])* $name:ident: $ty:ty => $($path:ident).+) => {
         $(#[$doc])*
         pub fn $name(&mut self, value: $ty) -> &mut Self {

@@ -37,7 +37,7 @@ use crate::transport::{IntoTarget, Target};
 #[derive(Clone, Debug)]
 pub struct ChannelBuilder {
     target: Target,
-    pub(crate) config: ClientConfig,
+    pub(super) config: ClientConfig,
 }
 
 impl ChannelBuilder {
@@ -50,21 +50,19 @@ impl ChannelBuilder {
         connect_timeout: Duration => config.connect_timeout
     }
 
-    /// Time between the starts of the first and second connection attempts to one address;
-    /// later gaps grow 1.6× with ±20 % jitter up to [`backoff_max`](Self::backoff_max), and
-    /// a connection that completes its handshake resets it. Default 1 s for TCP addresses, as
-    /// in grpc's `connection-backoff.md`; 100 ms for Unix sockets, a local server whose
-    /// restart should be picked up quickly.
-    pub fn backoff_initial(&mut self, value: Duration) -> &mut Self {
-        self.config.backoff_initial = Some(value);
-        self
+    setter! {
+        /// Time between the starts of the first and second connection attempts to one address;
+        /// later gaps grow 1.6× with ±20 % jitter up to [`backoff_max`](Self::backoff_max), and
+        /// a connection that completes its handshake resets it. Default 1 s for TCP addresses, as
+        /// in grpc's `connection-backoff.md`; 100 ms for Unix sockets, a local server whose
+        /// restart should be picked up quickly.
+        backoff_initial: Duration => Some(config.backoff_initial)
     }
 
-    /// Longest gap between connection attempts to one address. Default 120 s for TCP (grpc's
-    /// MAX_BACKOFF), 5 s for Unix sockets.
-    pub fn backoff_max(&mut self, value: Duration) -> &mut Self {
-        self.config.backoff_max = Some(value);
-        self
+    setter! {
+        /// Longest gap between connection attempts to one address. Default 120 s for TCP (grpc's
+        /// MAX_BACKOFF), 5 s for Unix sockets.
+        backoff_max: Duration => Some(config.backoff_max)
     }
 
     setter! {
@@ -179,25 +177,24 @@ impl ChannelBuilder {
         keepalive_while_idle: bool => config.keepalive_while_idle
     }
 
-    /// Speaks TLS to the server (feature `tls`), verifying its certificate by `tls`'s roots and
-    /// server name, presenting `tls`'s client certificate if it has one, negotiating ALPN `h2`
-    /// and sending `:scheme https`. An `https://` target sets this with the roots of the
-    /// `tls-webpki-roots` or `tls-native-roots` feature; this replaces them. A certificate
-    /// that fails verification fails the connection with [`ErrorKind::Tls`], and calls with
-    /// UNAVAILABLE, the reason named (unknown issuer, name mismatch, expired). Default:
-    /// cleartext, except for `https://` targets.
-    ///
-    /// ```no_run
-    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-    /// use h2grpc::{transport::tls::ClientTls, Channel};
-    /// let tls = ClientTls::new().ca_pem(std::fs::read("ca.pem")?)?;
-    /// let channel = Channel::builder("https://api.internal:8443")?.tls(tls).connect().await?;
-    /// # drop(channel); Ok(()) }
-    /// ```
-    #[cfg(feature = "tls")]
-    pub fn tls(&mut self, tls: crate::transport::tls::ClientTls) -> &mut Self {
-        self.config.tls = Some(tls);
-        self
+    setter! {
+        /// Speaks TLS to the server (feature `tls`), verifying its certificate by `tls`'s roots and
+        /// server name, presenting `tls`'s client certificate if it has one, negotiating ALPN `h2`
+        /// and sending `:scheme https`. An `https://` target sets this with the roots of the
+        /// `tls-webpki-roots` or `tls-native-roots` feature; this replaces them. A certificate
+        /// that fails verification fails the connection with [`ErrorKind::Tls`], and calls with
+        /// UNAVAILABLE, the reason named (unknown issuer, name mismatch, expired). Default:
+        /// cleartext, except for `https://` targets.
+        ///
+        /// ```no_run
+        /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+        /// use h2grpc::{transport::tls::ClientTls, Channel};
+        /// let tls = ClientTls::new().ca_pem(std::fs::read("ca.pem")?)?;
+        /// let channel = Channel::builder("https://api.internal:8443")?.tls(tls).connect().await?;
+        /// # drop(channel); Ok(()) }
+        /// ```
+        #[cfg(feature = "tls")]
+        tls: crate::transport::tls::ClientTls => Some(config.tls)
     }
 
     /// Connects now; fails if no address of the target can be reached (or, with

@@ -18,29 +18,29 @@ const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`](super::Channel).
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
-    pub(crate) max_recv_message_len: usize,
-    pub(crate) max_send_message_len: usize,
+    pub(super) max_recv_message_len: usize,
+    pub(super) max_send_message_len: usize,
     /// The HTTP/2 settings the server's builder has too.
-    pub(crate) h2: H2Settings,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) backoff_initial: Option<Duration>,
-    pub(crate) backoff_max: Option<Duration>,
-    pub(crate) policy: Policy,
-    pub(crate) resolver: Option<Arc<dyn Resolver>>,
-    pub(crate) min_resolve_interval: Duration,
-    pub(crate) resolve_refresh: Duration,
-    pub(crate) retry: RetryConfig,
-    pub(crate) send_compression: Encoding,
+    pub(super) h2: H2Settings,
+    pub(super) connect_timeout: Duration,
+    pub(super) backoff_initial: Option<Duration>,
+    pub(super) backoff_max: Option<Duration>,
+    pub(super) policy: Policy,
+    pub(super) resolver: Option<Arc<dyn Resolver>>,
+    pub(super) min_resolve_interval: Duration,
+    pub(super) resolve_refresh: Duration,
+    pub(super) retry: RetryConfig,
+    pub(super) send_compression: Encoding,
     /// Run on every call's options, in order (see
     /// [`ChannelBuilder::intercept`](super::ChannelBuilder::intercept)).
-    pub(crate) interceptors: Interceptors,
-    pub(crate) keepalive_interval: Option<Duration>,
-    pub(crate) keepalive_timeout: Duration,
-    pub(crate) keepalive_while_idle: bool,
-    pub(crate) trace: Trace,
+    pub(super) interceptors: Interceptors,
+    pub(super) keepalive_interval: Option<Duration>,
+    pub(super) keepalive_timeout: Duration,
+    pub(super) keepalive_while_idle: bool,
+    pub(super) trace: Trace,
     /// TLS on every connection (see [`ChannelBuilder::tls`](super::ChannelBuilder::tls)).
     #[cfg(feature = "tls")]
-    pub(crate) tls: Option<crate::transport::tls::ClientTls>,
+    pub(super) tls: Option<crate::transport::tls::ClientTls>,
 }
 
 impl Default for ClientConfig {

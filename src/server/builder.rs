@@ -214,67 +214,64 @@ impl Builder {
         self
     }
 
-    /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
-    /// so that only the owner may connect. It is set before the socket appears at its path and
-    /// before it accepts a connection, so the socket is never reachable with the umask's wider
-    /// mode. Default: left to the umask.
-    ///
-    /// ```
-    /// use std::os::unix::fs::PermissionsExt;
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("admin.sock");
-    /// let server = h2grpc::Server::builder().socket_mode(0o600).bind_unix(&path)?;
-    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
-    /// # drop(server);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn socket_mode(&mut self, mode: u32) -> &mut Self {
-        self.config.socket_mode = Some(mode);
-        self
+    setter! {
+        /// File mode for the Unix socket created by [`bind_unix`](Self::bind_unix), e.g. `0o600`
+        /// so that only the owner may connect. It is set before the socket appears at its path and
+        /// before it accepts a connection, so the socket is never reachable with the umask's wider
+        /// mode. Default: left to the umask.
+        ///
+        /// ```
+        /// use std::os::unix::fs::PermissionsExt;
+        /// let dir = tempfile::tempdir()?;
+        /// let path = dir.path().join("admin.sock");
+        /// let server = h2grpc::Server::builder().socket_mode(0o600).bind_unix(&path)?;
+        /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        /// # drop(server);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        socket_mode: u32 => Some(config.socket_mode)
     }
 
-    /// Group (a gid) of the Unix socket created by [`bind_unix`](Self::bind_unix), set like
-    /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
-    /// members of that group may connect. The process must be in the group (or root).
-    /// Default: the process's group.
-    ///
-    /// ```
-    /// use std::os::unix::fs::MetadataExt;
-    /// let dir = tempfile::tempdir()?;
-    /// let gid = std::fs::metadata(dir.path())?.gid(); // a group this process is in
-    /// let path = dir.path().join("shared.sock");
-    /// let server = h2grpc::Server::builder()
-    ///     .socket_mode(0o660)
-    ///     .socket_group(gid)
-    ///     .bind_unix(&path)?;
-    /// assert_eq!(std::fs::metadata(&path)?.gid(), gid);
-    /// # drop(server);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn socket_group(&mut self, gid: u32) -> &mut Self {
-        self.config.socket_group = Some(gid);
-        self
+    setter! {
+        /// Group (a gid) of the Unix socket created by [`bind_unix`](Self::bind_unix), set like
+        /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
+        /// members of that group may connect. The process must be in the group (or root).
+        /// Default: the process's group.
+        ///
+        /// ```
+        /// use std::os::unix::fs::MetadataExt;
+        /// let dir = tempfile::tempdir()?;
+        /// let gid = std::fs::metadata(dir.path())?.gid(); // a group this process is in
+        /// let path = dir.path().join("shared.sock");
+        /// let server = h2grpc::Server::builder()
+        ///     .socket_mode(0o660)
+        ///     .socket_group(gid)
+        ///     .bind_unix(&path)?;
+        /// assert_eq!(std::fs::metadata(&path)?.gid(), gid);
+        /// # drop(server);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        socket_group: u32 => Some(config.socket_group)
     }
 
-    /// Serves TLS (feature `tls`): every connection accepted by [`serve`](Server::serve)
-    /// starts with a TLS handshake that must finish within the handshake timeout and
-    /// negotiate ALPN `h2`; a connection that fails is closed, and logged in the
-    /// [`trace`](Self::trace), without affecting any other. With client certificates (see
-    /// [`ServerTls::require_client_cert`](crate::transport::tls::ServerTls::require_client_cert)),
-    /// each call's [`Peer::tls`](crate::transport::Peer::tls) carries the client's verified identity. Default: cleartext.
-    ///
-    /// ```no_run
-    /// use h2grpc::{transport::tls::ServerTls, Server};
-    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
-    /// let tls = ServerTls::from_pem(std::fs::read("server.pem")?, std::fs::read("server.key")?)?
-    ///     .require_client_cert(std::fs::read("clients-ca.pem")?)?;
-    /// let server = Server::builder().tls(tls).bind_tcp("0.0.0.0:8443")?;
-    /// # drop(server); Ok(()) }
-    /// ```
-    #[cfg(feature = "tls")]
-    pub fn tls(&mut self, tls: crate::transport::tls::ServerTls) -> &mut Self {
-        self.config.tls = Some(tls);
-        self
+    setter! {
+        /// Serves TLS (feature `tls`): every connection accepted by [`serve`](Server::serve)
+        /// starts with a TLS handshake that must finish within the handshake timeout and
+        /// negotiate ALPN `h2`; a connection that fails is closed, and logged in the
+        /// [`trace`](Self::trace), without affecting any other. With client certificates (see
+        /// [`ServerTls::require_client_cert`](crate::transport::tls::ServerTls::require_client_cert)),
+        /// each call's [`Peer::tls`](crate::transport::Peer::tls) carries the client's verified identity. Default: cleartext.
+        ///
+        /// ```no_run
+        /// use h2grpc::{transport::tls::ServerTls, Server};
+        /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+        /// let tls = ServerTls::from_pem(std::fs::read("server.pem")?, std::fs::read("server.key")?)?
+        ///     .require_client_cert(std::fs::read("clients-ca.pem")?)?;
+        /// let server = Server::builder().tls(tls).bind_tcp("0.0.0.0:8443")?;
+        /// # drop(server); Ok(()) }
+        /// ```
+        #[cfg(feature = "tls")]
+        tls: crate::transport::tls::ServerTls => Some(config.tls)
     }
 
     /// The inputs of the services `make` makes when the server is built (see

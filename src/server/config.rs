@@ -12,21 +12,21 @@ use crate::trace::Trace;
 /// Limits and HTTP/2 settings, each with the default its setter documents.
 #[derive(Clone, Debug)]
 pub(crate) struct ServerConfig {
-    pub(crate) max_recv_message_len: usize,
-    pub(crate) max_send_message_len: usize,
-    pub(crate) max_concurrent_streams: u32,
+    pub(super) max_recv_message_len: usize,
+    pub(super) max_send_message_len: usize,
+    pub(super) max_concurrent_streams: u32,
     /// The HTTP/2 settings the channel's builder has too.
-    pub(crate) h2: H2Settings,
-    pub(crate) handshake_timeout: Duration,
-    pub(crate) shutdown_grace: Duration,
-    pub(crate) socket_mode: Option<u32>,
-    pub(crate) socket_group: Option<u32>,
-    pub(crate) send_compression: Encoding,
-    pub(crate) limits: lifetime::Limits,
-    pub(crate) trace: Trace,
+    pub(super) h2: H2Settings,
+    pub(super) handshake_timeout: Duration,
+    pub(super) shutdown_grace: Duration,
+    pub(super) socket_mode: Option<u32>,
+    pub(super) socket_group: Option<u32>,
+    pub(super) send_compression: Encoding,
+    pub(super) limits: lifetime::Limits,
+    pub(super) trace: Trace,
     /// TLS on every accepted connection (see [`Builder::tls`](super::Builder::tls)).
     #[cfg(feature = "tls")]
-    pub(crate) tls: Option<crate::transport::tls::ServerTls>,
+    pub(super) tls: Option<crate::transport::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {

@@ -48,7 +48,7 @@ pub use self::listener::Listener;
 pub use self::service::Service;
 pub use self::stream::{RequestStream, ResponseSink};
 
-pub(crate) use self::config::ServerConfig;
+use self::config::ServerConfig;
 use self::intercept::Interceptors;
 use self::service::Router;
 use crate::error::{Error, ErrorKind};
