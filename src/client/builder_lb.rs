@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::balance::{Policy, Resolver};
 use super::channel_builder::ChannelBuilder;
-use super::retry::RetryPolicy;
+use super::retry_policy::RetryPolicy;
 use crate::error::{Error, ErrorKind};
 
 impl ChannelBuilder {

@@ -12,7 +12,7 @@ use super::channel::Channel;
 use super::config::ClientConfig;
 use super::inner::Inner;
 use super::keepalive::KeepaliveShared;
-use super::retry::Throttle;
+use super::retry_policy::Throttle;
 use super::CallOptions;
 use crate::call::settings::{setter, shared_setters};
 #[cfg(feature = "compression")]

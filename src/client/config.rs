@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::balance::{Policy, Resolver};
 use super::intercept::Interceptors;
-use super::retry::RetryConfig;
+use super::retry_policy::RetryConfig;
 use crate::call::settings::H2Settings;
 use crate::codec::compression::Encoding;
 use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;

@@ -65,6 +65,7 @@ mod replay;
 mod request;
 mod response;
 mod retry;
+mod retry_policy;
 mod shared_send;
 
 pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
@@ -74,7 +75,7 @@ pub use self::channel_builder::ChannelBuilder;
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
 pub use self::response::{Response, ResponseStream};
-pub use self::retry::{RetryPolicy, MAX_ATTEMPTS};
+pub use self::retry_policy::{RetryPolicy, MAX_ATTEMPTS};
 
 /// The former name of [`ResponseStream`], kept while code moves over.
 #[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]
