@@ -6,6 +6,7 @@
 pub(crate) mod headers;
 pub(crate) mod recv;
 pub(crate) mod send;
+pub(crate) mod settings;
 
 /// Pending messages are handed to `h2` in chunks of at least this many bytes when the writer is
 /// ahead of the socket: one `send_data` (one DATA frame, as both sides allow frames up to

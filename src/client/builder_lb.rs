@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::balance::{Policy, Resolver};
-use super::channel::ChannelBuilder;
-use super::retry::RetryPolicy;
+use super::channel_builder::ChannelBuilder;
+use super::retry_policy::RetryPolicy;
 use crate::error::{Error, ErrorKind};
 
 impl ChannelBuilder {

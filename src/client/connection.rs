@@ -9,8 +9,8 @@ use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use super::channel::Inner;
 use super::driver;
+use super::inner::Inner;
 use super::keepalive::{Calls, Keepalive};
 use crate::error::{Error, ErrorKind};
 use crate::trace::{Direction, Payload, Side};
@@ -95,15 +95,8 @@ impl Inner {
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let mut builder = h2::client::Builder::new();
         let config = &self.config;
-        builder
-            .initial_window_size(config.initial_stream_window_size)
-            .initial_connection_window_size(config.initial_connection_window_size)
-            .max_frame_size(config.max_frame_size)
-            .max_header_list_size(config.max_header_list_size)
-            .max_send_buffer_size(config.max_send_buffer_size)
-            .enable_push(false);
+        let builder = config.h2.client_builder();
         let handshake_failed = |err: h2::Error| {
             #[cfg(feature = "tls")]
             if let Some(why) =

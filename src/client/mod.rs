@@ -53,9 +53,12 @@ mod balance;
 mod builder_lb;
 mod call;
 mod channel;
+mod channel_builder;
+mod config;
 mod connection;
 mod deadline;
 mod driver;
+mod inner;
 mod intercept;
 mod keepalive;
 mod options;
@@ -63,15 +66,17 @@ mod replay;
 mod request;
 mod response;
 mod retry;
+mod retry_policy;
 mod shared_send;
 
 pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
 pub use self::call::{ClientStreamingCall, RequestSink};
-pub use self::channel::{Channel, ChannelBuilder};
+pub use self::channel::Channel;
+pub use self::channel_builder::ChannelBuilder;
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
 pub use self::response::{Response, ResponseStream};
-pub use self::retry::{RetryPolicy, MAX_ATTEMPTS};
+pub use self::retry_policy::{RetryPolicy, MAX_ATTEMPTS};
 
 /// The former name of [`ResponseStream`], kept while code moves over.
 #[deprecated(note = "renamed `ResponseStream`, the counterpart of the server's `RequestStream`")]

@@ -66,7 +66,7 @@ pub use self::generated::{
 };
 use self::index::Index;
 pub use self::index::InvalidDescriptorSet;
-use crate::server::{CallContext, RequestStream, ResponseSink, Service};
+use crate::server::{Builder, CallContext, RequestStream, ResponseSink, Service};
 use crate::status::{Code, Status};
 
 /// The descriptors of `grpc/reflection/v1/reflection.proto`.
@@ -86,9 +86,65 @@ struct Reflection {
     services: Vec<String>,
 }
 
+// Reflection adds itself to the server's builder: the server never names it, and hands it the
+// names of the services it serves when it is built.
+impl Builder {
+    /// Serves gRPC server reflection, `grpc.reflection.v1` and `v1alpha`, describing this
+    /// server's services from `file_descriptor_sets`: the `FILE_DESCRIPTOR_SET` constants
+    /// generated with `h2grpc_build::configure().file_descriptor_set(true)`, or any encoded
+    /// `google.protobuf.FileDescriptorSet` (`protoc --include_imports -o`). Calls add up.
+    ///
+    /// Reflection lists every service the server serves, and describes those whose
+    /// descriptors it has: the sets given, its own, and health's when
+    /// [`HealthReporter::service`](crate::health::HealthReporter::service) is served. See
+    /// [`reflection`](crate::reflection). Requires the `reflection` feature.
+    ///
+    /// ```
+    /// pub mod helloworld {
+    ///     h2grpc::include_proto!("helloworld");
+    /// }
+    /// # struct MyGreeter;
+    /// # impl helloworld::greeter_server::Greeter for MyGreeter {}
+    /// let dir = tempfile::tempdir()?;
+    /// let server = h2grpc::Server::builder()
+    ///     .add_service(helloworld::greeter_server::service(MyGreeter))
+    ///     .add_reflection([helloworld::FILE_DESCRIPTOR_SET])
+    ///     .bind_unix(dir.path().join("greeter.sock"))?;
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a set does not decode as a `FileDescriptorSet`: generated sets always do, so this is
+    /// a build mistake, reported where it is made. Check sets read at run time with
+    /// [`reflection::check`](crate::reflection::check) first.
+    pub fn add_reflection<I>(&mut self, file_descriptor_sets: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        let sets = self.late_inputs(built_services);
+        for set in file_descriptor_sets {
+            let set = set.into();
+            if let Err(err) = check_set(&set, sets.len()) {
+                panic!("add_reflection: {err}");
+            }
+            sets.push(set);
+        }
+        self
+    }
+}
+
+/// The reflection services for a server serving `served`, made when it is built.
+fn built_services(sets: Vec<Bytes>, served: Vec<String>) -> Vec<Service> {
+    // Every set was checked by add_reflection, and the built-in ones by the tests.
+    services(sets, served).map(Vec::from).unwrap_or_default()
+}
+
 /// The two reflection services (v1, v1alpha) for a server serving `served` (the names of its
 /// other services), answering from `sets` and the built-in descriptors.
-pub(crate) fn services(
+fn services(
     sets: Vec<Bytes>,
     served: impl IntoIterator<Item = String>,
 ) -> Result<[Service; 2], InvalidDescriptorSet> {
@@ -235,7 +291,7 @@ pub fn check(file_descriptor_set: &[u8]) -> Result<(), InvalidDescriptorSet> {
 }
 
 /// [`check`] for the set at `position` (from 0) of those registered.
-pub(crate) fn check_set(set: &Bytes, position: usize) -> Result<(), InvalidDescriptorSet> {
+fn check_set(set: &Bytes, position: usize) -> Result<(), InvalidDescriptorSet> {
     Index::default().add_set(set.clone(), position)
 }
 

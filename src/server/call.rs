@@ -59,7 +59,7 @@ pub(crate) async fn serve(
         let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
         trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
     }
-    let call = match accept(&parts, &server.router, server.config.max_header_list_size) {
+    let call = match accept(&parts, &server.router, server.config.h2.max_header_list_size) {
         Ok(call) => call,
         Err((http_status, status)) => {
             // Not read: the body is dropped, and h2 resets the stream with NO_ERROR once this

@@ -41,7 +41,7 @@ where
     let io = AuthorityFilter::new(
         io,
         config.h2_header_list_size() as usize,
-        config.max_frame_size as usize,
+        config.h2.max_frame_size as usize,
     );
     let breakdown = io.breakdown();
     let handshake = config.h2_builder().handshake(io);

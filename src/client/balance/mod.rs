@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! mod.rs         Balancer: address list, policies, channel state, waiting for a pick
+//! host.rs        Host, Link: what the balancer needs from its channel and connections
+//! list.rs        List: the subchannels and what the balancer knows of them
 //! resolve.rs     the re-resolution task (timer, requests, minimum interval)
 //! resolver.rs    Resolver trait, DnsResolver, StaticResolver
 //! subchannel.rs  one address: its connection, its task and backoff
@@ -12,6 +14,8 @@
 //! ```
 
 mod backoff;
+mod host;
+mod list;
 mod resolve;
 mod resolver;
 mod state;
@@ -24,10 +28,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
 pub(crate) use self::backoff::jittered;
+pub(crate) use self::host::{Host, Link};
+use self::list::List;
 pub use self::resolver::{DnsResolver, Resolution, Resolver, StaticResolver};
+use self::state::aggregate;
 pub use self::state::ConnectivityState;
 use self::subchannel::Subchannel;
-use super::channel::{Conn, Inner};
 use crate::status::Status;
 use crate::transport::Address;
 
@@ -49,18 +55,12 @@ pub(crate) struct BalanceConfig {
     pub(crate) backoff: (Duration, Duration),
 }
 
-impl std::fmt::Debug for dyn Resolver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Resolver")
-    }
-}
-
-pub(crate) struct Balancer {
+pub(crate) struct Balancer<H: Host> {
     /// The target as the user named it, for messages.
     target: String,
     config: BalanceConfig,
     resolver: Arc<dyn Resolver>,
-    list: Mutex<List>,
+    list: Mutex<List<H::Conn>>,
     /// Bumped on every change that may let a waiting call proceed.
     generation: watch::Sender<u64>,
     state: watch::Sender<ConnectivityState>,
@@ -70,31 +70,18 @@ pub(crate) struct Balancer {
     cursor: AtomicUsize,
 }
 
-#[derive(Default)]
-struct List {
-    subchannels: Vec<Arc<Subchannel>>,
-    /// pick_first's chosen subchannel.
-    selected: Option<Arc<Subchannel>>,
-    started: bool,
-    resolved: bool,
-    resolve_error: Option<String>,
-    shutdown: bool,
-    /// A channel over a given connection: nothing to dial.
-    fixed: bool,
-}
-
-enum Pick {
-    Conn(Conn),
+enum Pick<C> {
+    Conn(C),
     Queue,
     Fail(Status),
 }
 
-impl Balancer {
+impl<H: Host> Balancer<H> {
     pub(crate) fn new(
         target: String,
         config: BalanceConfig,
         resolver: Arc<dyn Resolver>,
-    ) -> Balancer {
+    ) -> Balancer<H> {
         Balancer {
             target,
             config,
@@ -108,14 +95,14 @@ impl Balancer {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, List> {
+    fn lock(&self) -> MutexGuard<'_, List<H::Conn>> {
         self.list.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Installs a connection made by other means ([`connect_with_io`]); nothing is dialled.
     ///
     /// [`connect_with_io`]: crate::client::ChannelBuilder::connect_with_io
-    pub(crate) fn install_fixed(&self, conn: Conn) {
+    pub(crate) fn install_fixed(&self, conn: H::Conn) {
         let mut list = self.lock();
         list.fixed = true;
         list.started = true;
@@ -137,10 +124,10 @@ impl Balancer {
     /// TRANSIENT_FAILURE fails at once with UNAVAILABLE, unless `wait_for_ready`.
     pub(crate) async fn pick(
         &self,
-        channel: &Arc<Inner>,
+        channel: &Arc<H>,
         wait_for_ready: bool,
         deadline: Option<Instant>,
-    ) -> Result<Conn, Status> {
+    ) -> Result<H::Conn, Status> {
         let mut generation = self.generation.subscribe();
         loop {
             generation.borrow_and_update();
@@ -170,7 +157,7 @@ impl Balancer {
         }
     }
 
-    fn try_pick(&self, channel: &Arc<Inner>) -> Pick {
+    fn try_pick(&self, channel: &Arc<H>) -> Pick<H::Conn> {
         let mut list = self.lock();
         if list.shutdown {
             return Pick::Fail(Status::unavailable(format!(
@@ -216,8 +203,8 @@ impl Balancer {
         pick
     }
 
-    fn pick_round_robin(&self, list: &List, weak: &Weak<Inner>) -> Pick {
-        let ready: Vec<Conn> = list.subchannels.iter().filter_map(|s| s.conn()).collect();
+    fn pick_round_robin(&self, list: &List<H::Conn>, weak: &Weak<H>) -> Pick<H::Conn> {
+        let ready: Vec<H::Conn> = list.subchannels.iter().filter_map(|s| s.conn()).collect();
         if !ready.is_empty() {
             let i = self.cursor.fetch_add(1, Ordering::Relaxed) % ready.len();
             return Pick::Conn(ready[i].clone());
@@ -234,7 +221,7 @@ impl Balancer {
         }
     }
 
-    fn pick_first(&self, list: &mut List, weak: &Weak<Inner>) -> Pick {
+    fn pick_first(&self, list: &mut List<H::Conn>, weak: &Weak<H>) -> Pick<H::Conn> {
         if let Some(conn) = list.selected.as_ref().and_then(|s| s.conn()) {
             return Pick::Conn(conn);
         }
@@ -263,7 +250,7 @@ impl Balancer {
         }
     }
 
-    fn all_failed(&self, list: &List) -> Status {
+    fn all_failed(&self, list: &List<H::Conn>) -> Status {
         let errors: Vec<String> = list
             .subchannels
             .iter()
@@ -308,7 +295,7 @@ impl Balancer {
 
     /// A new address list: keep the subchannels of addresses still listed (and their
     /// connections), add new ones, shut down the rest.
-    pub(crate) fn update_addresses(&self, addrs: Vec<Address>, channel: &Weak<Inner>) {
+    pub(crate) fn update_addresses(&self, addrs: Vec<Address>, channel: &Weak<H>) {
         let mut list = self.lock();
         if list.shutdown {
             return;
@@ -404,36 +391,10 @@ pub(crate) async fn first<A: std::future::Future, B: std::future::Future>(a: A, 
     .await
 }
 
-/// The channel state from its subchannels' (load-balancing.md, round_robin's rule).
-fn aggregate(states: &[ConnectivityState]) -> ConnectivityState {
-    use ConnectivityState::*;
-    for want in [Ready, Connecting, Idle] {
-        if states.contains(&want) {
-            return want;
-        }
-    }
-    TransientFailure
-}
-
-impl Drop for Balancer {
+impl<H: Host> Drop for Balancer<H> {
     fn drop(&mut self) {
         for sub in self.lock().subchannels.drain(..) {
             sub.shutdown();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ConnectivityState::*;
-
-    #[test]
-    fn channel_state_is_ready_if_any_then_connecting_then_idle_else_failure() {
-        assert_eq!(aggregate(&[TransientFailure, Ready, Connecting]), Ready);
-        assert_eq!(aggregate(&[TransientFailure, Connecting, Idle]), Connecting);
-        assert_eq!(aggregate(&[TransientFailure, Idle]), Idle);
-        assert_eq!(aggregate(&[TransientFailure, TransientFailure]), TransientFailure);
-        assert_eq!(aggregate(&[]), TransientFailure);
     }
 }

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
 use super::backoff::Backoff;
-use super::{first, Resolver};
-use crate::client::channel::Inner;
+use super::{first, Host, Resolver};
 
 /// How long one resolution may take (grpc-go's `ResolvingTimeout`).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,7 +21,11 @@ pub(crate) struct Settings {
     pub(crate) alive: watch::Receiver<()>,
 }
 
-pub(crate) async fn run(channel: Weak<Inner>, resolver: Arc<dyn Resolver>, mut settings: Settings) {
+pub(crate) async fn run<H: Host>(
+    channel: Weak<H>,
+    resolver: Arc<dyn Resolver>,
+    mut settings: Settings,
+) {
     let mut failures =
         Backoff::new(Duration::from_secs(1), settings.min_interval.max(Duration::from_secs(1)));
     loop {
@@ -31,20 +34,20 @@ pub(crate) async fn run(channel: Weak<Inner>, resolver: Arc<dyn Resolver>, mut s
         let Some(inner) = channel.upgrade() else { return };
         let ok = match result {
             Ok(Ok(addrs)) if !addrs.is_empty() => {
-                inner.balancer.update_addresses(addrs, &channel);
+                inner.balancer().update_addresses(addrs, &channel);
                 true
             }
             Ok(Ok(_)) => {
-                inner.balancer.resolution_failed("the resolver returned no address".into());
+                inner.balancer().resolution_failed("the resolver returned no address".into());
                 false
             }
             Ok(Err(err)) => {
-                inner.balancer.resolution_failed(err.to_string());
+                inner.balancer().resolution_failed(err.to_string());
                 false
             }
             Err(_) => {
                 let msg = format!("the resolver gave no answer within {RESOLVE_TIMEOUT:?}");
-                inner.balancer.resolution_failed(msg);
+                inner.balancer().resolution_failed(msg);
                 false
             }
         };

@@ -124,3 +124,9 @@ impl Resolver for StaticResolver {
         Box::pin(async move { Ok(addrs) })
     }
 }
+
+impl std::fmt::Debug for dyn Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resolver")
+    }
+}

@@ -41,3 +41,29 @@ impl fmt::Display for ConnectivityState {
         })
     }
 }
+
+/// The channel state from its subchannels' (load-balancing.md, round_robin's rule).
+pub(crate) fn aggregate(states: &[ConnectivityState]) -> ConnectivityState {
+    use ConnectivityState::*;
+    for want in [Ready, Connecting, Idle] {
+        if states.contains(&want) {
+            return want;
+        }
+    }
+    TransientFailure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConnectivityState::*;
+
+    #[test]
+    fn channel_state_is_ready_if_any_then_connecting_then_idle_else_failure() {
+        assert_eq!(aggregate(&[TransientFailure, Ready, Connecting]), Ready);
+        assert_eq!(aggregate(&[TransientFailure, Connecting, Idle]), Connecting);
+        assert_eq!(aggregate(&[TransientFailure, Idle]), Idle);
+        assert_eq!(aggregate(&[TransientFailure, TransientFailure]), TransientFailure);
+        assert_eq!(aggregate(&[]), TransientFailure);
+    }
+}

@@ -7,25 +7,23 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::backoff::Backoff;
-use super::{first, ConnectivityState};
-use crate::client::channel::{Conn, Inner};
+use super::{first, ConnectivityState, Host, Link};
 use crate::transport::Address;
 
-pub(crate) struct Subchannel {
+pub(crate) struct Subchannel<C> {
     pub(crate) address: Address,
     /// Reconnect at once when the connection is lost (round_robin), or go IDLE until a call
     /// needs it (pick_first).
     auto_reconnect: bool,
     backoff: (Duration, Duration),
-    state: Mutex<SubState>,
+    state: Mutex<SubState<C>>,
     /// Wakes the task to re-read `wanted` and `shutdown`.
     poke: watch::Sender<()>,
 }
 
-#[derive(Default)]
-struct SubState {
+struct SubState<C> {
     state: Option<ConnectivityState>,
-    conn: Option<Conn>,
+    conn: Option<C>,
     /// A task is running for this subchannel.
     running: bool,
     /// The policy wants this subchannel connected.
@@ -36,12 +34,26 @@ struct SubState {
     last_error: Option<String>,
 }
 
-impl Subchannel {
+impl<C> Default for SubState<C> {
+    fn default() -> Self {
+        SubState {
+            state: None,
+            conn: None,
+            running: false,
+            wanted: false,
+            shutdown: false,
+            failed: false,
+            last_error: None,
+        }
+    }
+}
+
+impl<C: Link> Subchannel<C> {
     pub(crate) fn new(
         address: Address,
         auto_reconnect: bool,
         backoff: (Duration, Duration),
-    ) -> Arc<Subchannel> {
+    ) -> Arc<Subchannel<C>> {
         Arc::new(Subchannel {
             address,
             auto_reconnect,
@@ -52,7 +64,7 @@ impl Subchannel {
     }
 
     /// A subchannel over a connection made by other means, which cannot redial.
-    pub(crate) fn fixed(address: Address, conn: Conn) -> Arc<Subchannel> {
+    pub(crate) fn fixed(address: Address, conn: C) -> Arc<Subchannel<C>> {
         let sub = Subchannel::new(address, false, (Duration::ZERO, Duration::ZERO));
         let mut state = sub.lock();
         state.state = Some(ConnectivityState::Ready);
@@ -61,12 +73,12 @@ impl Subchannel {
         sub
     }
 
-    fn lock(&self) -> MutexGuard<'_, SubState> {
+    fn lock(&self) -> MutexGuard<'_, SubState<C>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The live connection, if READY.
-    pub(crate) fn conn(&self) -> Option<Conn> {
+    pub(crate) fn conn(&self) -> Option<C> {
         self.lock().conn.as_ref().filter(|c| !c.is_closed()).cloned()
     }
 
@@ -75,7 +87,7 @@ impl Subchannel {
     pub(crate) fn state(&self) -> ConnectivityState {
         let state = self.lock();
         match state.state.unwrap_or(ConnectivityState::Idle) {
-            ConnectivityState::Ready if state.conn.as_ref().is_some_and(Conn::is_closed) => {
+            ConnectivityState::Ready if state.conn.as_ref().is_some_and(C::is_closed) => {
                 ConnectivityState::Idle
             }
             ConnectivityState::Connecting if state.failed => ConnectivityState::TransientFailure,
@@ -89,7 +101,7 @@ impl Subchannel {
 
     /// Starts connecting (if no task is already at it) and keeps at it, with backoff, until
     /// [`release`](Self::release)d or shut down.
-    pub(crate) fn ensure_connecting(self: &Arc<Self>, channel: &Weak<Inner>) {
+    pub(crate) fn ensure_connecting<H: Host<Conn = C>>(self: &Arc<Self>, channel: &Weak<H>) {
         let mut state = self.lock();
         if state.shutdown {
             return;
@@ -142,7 +154,7 @@ impl Subchannel {
         false
     }
 
-    fn set(&self, new: ConnectivityState, conn: Option<Conn>, error: Option<String>) {
+    fn set(&self, new: ConnectivityState, conn: Option<C>, error: Option<String>) {
         let mut state = self.lock();
         if state.shutdown {
             return;
@@ -167,15 +179,15 @@ impl Subchannel {
 
 /// Tells the channel that a subchannel changed, and asks for re-resolution after a loss or a
 /// failure.
-fn changed(channel: &Weak<Inner>, resolve: bool) -> bool {
+fn changed<H: Host>(channel: &Weak<H>, resolve: bool) -> bool {
     let Some(inner) = channel.upgrade() else { return false };
-    inner.balancer.subchannel_changed(resolve);
+    inner.balancer().subchannel_changed(resolve);
     true
 }
 
 /// The subchannel's task: connect, wait for the connection to end, reconnect; attempts start
 /// at most as often as the backoff allows.
-async fn run(sub: Arc<Subchannel>, channel: Weak<Inner>) {
+async fn run<H: Host>(sub: Arc<Subchannel<H::Conn>>, channel: Weak<H>) {
     let mut poke = sub.poke.subscribe();
     let mut backoff = Backoff::new(sub.backoff.0, sub.backoff.1);
     while sub.keep_going() {
@@ -186,7 +198,7 @@ async fn run(sub: Arc<Subchannel>, channel: Weak<Inner>) {
         let started = Instant::now();
         let delay = backoff.next_delay();
         let Some(inner) = channel.upgrade() else { break };
-        let result = inner.establish(&sub.address, delay).await;
+        let result = inner.dial(&sub.address, delay).await;
         drop(inner);
         match result {
             Ok(conn) => {
