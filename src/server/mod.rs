@@ -22,9 +22,12 @@ mod broadcast;
 mod call;
 mod conn;
 mod context;
+mod driver;
+mod handler;
 mod intercept;
 mod lifetime;
 mod listener;
+mod outbox;
 mod service;
 mod stream;
 
