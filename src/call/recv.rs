@@ -155,6 +155,7 @@ impl MessageReader {
 /// Decodes one received message as `T`. A message that does not parse is INTERNAL
 /// (statuscodes.md: "Error parsing request proto" / "Error parsing response proto"); `what` says
 /// which. The trace, if on, sees the bytes and the decoded message.
+#[inline]
 pub(crate) fn decode_message<T: prost::Message + Default + std::fmt::Debug>(
     bytes: Bytes,
     compressed: bool,

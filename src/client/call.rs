@@ -185,7 +185,7 @@ impl Channel {
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
                 self.start(path, options, &mut deadline).await.map_err(|s| (s, false))?;
-            trace.sent(body, Some(request));
+            trace.sent(body, 0, Some(request));
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -232,7 +232,7 @@ impl Channel {
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
                 self.start(path, &options, &mut deadline).await?;
-            trace.sent(&body, Some(request.as_request()));
+            trace.sent(&body, 0, Some(request.as_request()));
             // A failure here means the stream is already over: the server ended the call early
             // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the
             // data as an "inactive stream". The call's real status is in the response; read that.

@@ -92,7 +92,7 @@ impl<T: prost::Message + fmt::Debug> RequestSink<T> {
         let buf = self.queue.buf_mut();
         let start = buf.len();
         encode_compressed(message, encoding, self.max_send_len, buf)?;
-        self.trace.sent(&buf[start..], Some(message));
+        self.trace.sent(buf, start, Some(message));
         Ok(())
     }
 

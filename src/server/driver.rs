@@ -149,7 +149,7 @@ fn send_tail(
     }
     if let Some((body, shown)) = unary {
         let shown = shown.as_deref().map(Preformatted);
-        trace.sent(&body, shown.as_ref().map(|s| s as &dyn std::fmt::Debug));
+        trace.sent(&body, 0, shown.as_ref().map(|s| s as &dyn std::fmt::Debug));
         stream.send_data(body, false)?;
     }
     let trailers = headers::trailers(status, Some(trailers));

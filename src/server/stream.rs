@@ -139,7 +139,7 @@ impl<T: prost::Message> ResponseSink<T> {
         let mut encode = |buf: &mut bytes::BytesMut| {
             let start = buf.len();
             let n = encode_message(message, max, buf)?;
-            trace.sent(&buf[start..], shown.map(|m| m as &dyn fmt::Debug));
+            trace.sent(buf, start, shown.map(|m| m as &dyn fmt::Debug));
             Ok(n)
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
@@ -160,7 +160,7 @@ impl<T: prost::Message> ResponseSink<T> {
         let trace = &self.trace;
         let mut copy = |buf: &mut bytes::BytesMut| {
             buf.extend_from_slice(framed);
-            trace.sent(framed, shown.map(|m| m as &dyn fmt::Debug));
+            trace.sent(framed, 0, shown.map(|m| m as &dyn fmt::Debug));
             Ok(framed.len())
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await

@@ -87,8 +87,12 @@ impl CallTrace {
             inner.emit(direction, payload);
         }
 
-        /// A message this side framed: `framed` is the 5-byte prefix and the body.
-        fn sent / sent_traced(&inner, framed: &[u8], decoded: Option<&dyn fmt::Debug>) {
+        /// A message this side framed: `buf[start..]` is the 5-byte prefix and the body (cut
+        /// here, on the traced path, so that an untraced call does not pay for the slicing).
+        fn sent / sent_traced(
+            &inner, buf: &[u8], start: usize, decoded: Option<&dyn fmt::Debug>
+        ) {
+            let framed = buf.get(start..).unwrap_or_default();
             let compressed = framed.first() == Some(&1);
             let body = framed.get(HEADER_LEN..).unwrap_or_default();
             inner.emit(Direction::Send, Payload::Message { compressed, body, decoded });
