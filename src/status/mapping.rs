@@ -6,9 +6,9 @@
 //! - [`code_from_h2_reason`]: a stream reset with RST_STREAM (`doc/PROTOCOL-HTTP2.md`,
 //!   "Errors").
 //!
-//! [`from_h2_error`] builds on the second for any error `h2` reports, as the [`Side`] that saw
-//! it reads it: this file is the one place an `h2` error or an RST_STREAM reason becomes a
-//! status.
+//! [`Status::from_h2_error`] builds on the second for any error `h2` reports, as the client
+//! reads it; the server reads the same errors per [`Side`]. This file is the one place an `h2`
+//! error or an RST_STREAM reason becomes a status.
 
 use h2::Reason;
 
