@@ -8,6 +8,7 @@ use http::HeaderMap;
 
 use crate::codec::compression::{decompress, Encoding, UnsupportedEncoding};
 use crate::codec::{DecodeError, Decoder, RawMessage};
+use crate::status::mapping::{from_h2_error, Side};
 use crate::status::Status;
 use crate::trace::CallTrace;
 
@@ -28,13 +29,21 @@ pub(crate) struct MessageReader {
     encoding: Result<Encoding, UnsupportedEncoding>,
     /// Whether the last message returned arrived compressed (Compressed-Flag 1).
     last_compressed: bool,
+    /// Which side reads: how an `h2` failure of the stream reads as a status.
+    side: Side,
     /// Reports the peer's RST_STREAM or GOAWAY when the stream fails.
-    trace: Option<CallTrace>,
+    trace: CallTrace,
 }
 
 impl MessageReader {
-    pub(crate) fn new(body: RecvStream, max_len: usize, trace: Option<CallTrace>) -> MessageReader {
+    pub(crate) fn new(
+        side: Side,
+        body: RecvStream,
+        max_len: usize,
+        trace: CallTrace,
+    ) -> MessageReader {
         MessageReader {
+            side,
             body,
             decoder: Decoder::with_max_len(max_len),
             data_done: false,
@@ -58,6 +67,27 @@ impl MessageReader {
         self.last_compressed
     }
 
+    /// The next message decoded as `T` ([`decode_message`]; `what` names it), `Ok(None)` at
+    /// the end.
+    pub(crate) async fn next<T: prost::Message + Default + std::fmt::Debug>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<Option<T>, Status> {
+        match self.message().await? {
+            Some(bytes) => self.decode(bytes, what).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes a message this reader just returned as `T` ([`decode_message`]).
+    pub(crate) fn decode<T: prost::Message + Default + std::fmt::Debug>(
+        &self,
+        bytes: Bytes,
+        what: &'static str,
+    ) -> Result<T, Status> {
+        decode_message(bytes, self.last_compressed, &self.trace, what)
+    }
+
     /// A message's body, decompressed if its flag says so.
     fn open(&mut self, message: RawMessage) -> Result<Bytes, Status> {
         self.last_compressed = message.compressed;
@@ -73,14 +103,11 @@ impl MessageReader {
         opened.map_err(Status::from)
     }
 
-    /// The next message; `Ok(None)` once the peer's DATA is over and nothing is left over.
-    ///
-    /// `on_error` maps an `h2` failure (a reset, a dead connection) to the status this side
-    /// reports: it differs between server and client.
+    /// The next message; `Ok(None)` once the peer's DATA is over and nothing is left over. An
+    /// `h2` failure (a reset, a dead connection) reads as this side's status for it.
     pub(crate) fn poll_message(
         &mut self,
         cx: &mut Context<'_>,
-        on_error: fn(&h2::Error) -> Status,
     ) -> Poll<Result<Option<Bytes>, Status>> {
         loop {
             match self.decoder.next() {
@@ -99,10 +126,8 @@ impl MessageReader {
                     self.decoder.push(chunk);
                 }
                 Some(Err(err)) => {
-                    if let Some(trace) = &self.trace {
-                        trace.h2_error(&err);
-                    }
-                    return Poll::Ready(Err(on_error(&err)));
+                    self.trace.h2_error(&err);
+                    return Poll::Ready(Err(from_h2_error(self.side, &err)));
                 }
                 None => self.data_done = true,
             }
@@ -110,11 +135,8 @@ impl MessageReader {
     }
 
     /// The next message, as a future.
-    pub(crate) async fn message(
-        &mut self,
-        on_error: fn(&h2::Error) -> Status,
-    ) -> Result<Option<Bytes>, Status> {
-        std::future::poll_fn(|cx| self.poll_message(cx, on_error)).await
+    pub(crate) async fn message(&mut self) -> Result<Option<Bytes>, Status> {
+        std::future::poll_fn(|cx| self.poll_message(cx)).await
     }
 
     /// The trailers, once [`poll_message`](Self::poll_message) returned `Ok(None)`.
@@ -123,8 +145,8 @@ impl MessageReader {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<HeaderMap>, h2::Error>> {
         let result = ready!(self.body.poll_trailers(cx));
-        if let (Err(err), Some(trace)) = (&result, &self.trace) {
-            trace.h2_error(err);
+        if let Err(err) = &result {
+            self.trace.h2_error(err);
         }
         Poll::Ready(result)
     }
@@ -133,15 +155,16 @@ impl MessageReader {
 /// Decodes one received message as `T`. A message that does not parse is INTERNAL
 /// (statuscodes.md: "Error parsing request proto" / "Error parsing response proto"); `what` says
 /// which. The trace, if on, sees the bytes and the decoded message.
+#[inline]
 pub(crate) fn decode_message<T: prost::Message + Default + std::fmt::Debug>(
     bytes: Bytes,
     compressed: bool,
-    trace: Option<&CallTrace>,
+    trace: &CallTrace,
     what: &'static str,
 ) -> Result<T, Status> {
-    let result = match trace {
-        None => T::decode(bytes),
-        Some(trace) => decode_traced(bytes, compressed, trace),
+    let result = match trace.is_on() {
+        false => T::decode(bytes),
+        true => decode_traced(bytes, compressed, trace),
     };
     result.map_err(|err| Status::internal(format!("failed to decode {what}: {err}")))
 }

@@ -4,7 +4,6 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -16,18 +15,19 @@ use super::channel::Channel;
 use super::deadline::Deadline;
 use super::keepalive::ActiveCall;
 use super::options::CallOptions;
-use super::replay::{Replay, StreamRetry};
+use super::replay::{is_unprocessed, Replay, StreamRetry};
 use super::request::AsRequest;
-use super::response::{is_unprocessed, status_from_h2, Response, ResponseReader, ResponseStream};
+use super::request_sink::RequestSink;
+use super::response::{Response, ResponseStream};
+use super::response_reader::ResponseReader;
 use super::retry::Retry;
-use super::shared_send::{reset, SharedSend};
-use crate::call::send::SendQueue;
-use crate::call::{headers, COALESCE_BYTES};
+use crate::call::headers;
 use crate::codec::compression::{encode_compressed, Encoding};
 use crate::method::IntoMethod;
+use crate::status::mapping::{from_h2_error, Side};
 use crate::status::Status;
 use crate::timeout::encode_grpc_timeout;
-use crate::trace::{CallTrace, Direction, Payload, Side};
+use crate::trace::{CallTrace, Direction, Payload};
 
 /// How many times a call the server provably never processed is sent again before its
 /// failure is reported.
@@ -47,7 +47,7 @@ impl Channel {
         path: &str,
         options: &CallOptions,
         deadline: &mut Deadline,
-    ) -> Result<(ResponseFuture, SendStream<Bytes>, ActiveCall, Option<CallTrace>), Status> {
+    ) -> Result<(ResponseFuture, SendStream<Bytes>, ActiveCall, CallTrace), Status> {
         // Opening a stream rarely waits, so a task that opens calls in a loop (and cancels
         // them) might never yield: h2's connection task would not run, and every stream's state
         // would pile up until it does. Spending tokio's cooperative budget makes such a loop
@@ -87,7 +87,7 @@ impl Channel {
             match send.send_request(request, false) {
                 Ok((response, stream)) => {
                     let trace = trace.call(Side::Client, || response.stream_id().into());
-                    if let (Some(trace), Some(traced)) = (&trace, &traced) {
+                    if let Some(traced) = &traced {
                         let (method, uri, headers) = &**traced;
                         let payload = Payload::RequestHeaders { method, uri, headers };
                         trace.emit(Direction::Send, payload);
@@ -100,25 +100,28 @@ impl Channel {
                     conn.forget();
                     retries -= 1;
                 }
-                Err(err) => return Err(status_from_h2(&err)),
+                Err(err) => return Err(from_h2_error(Side::Client, &err)),
             }
         }
     }
 
-    /// The channel's interceptors applied to `options`, and the one request of a unary or
-    /// server-streaming call framed (and compressed, if chosen) for sending.
+    /// The channel's interceptors applied to `options`, the one request of a unary or
+    /// server-streaming call framed (and compressed, if chosen) for sending, and the call's
+    /// retry state.
     async fn single_request<Req: prost::Message>(
         &self,
         path: &str,
         request: &Req,
         options: CallOptions,
-    ) -> Result<(CallOptions, Bytes), Status> {
+    ) -> Result<(CallOptions, Bytes, Retry), Status> {
         let options = self.inner.config.interceptors.run(path, options).await?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
             (self.send_encoding(&options), self.inner.config.max_send_message_len);
         encode_compressed(request, encoding, max_send, &mut body)?;
-        Ok((options, body.freeze()))
+        let body = body.freeze();
+        let retry = Retry::new(self, path, &body, &options);
+        Ok((options, body, retry))
     }
 
     /// A unary call: one request, one response.
@@ -149,8 +152,7 @@ impl Channel {
         Resp: prost::Message + Default + std::fmt::Debug,
     {
         let (path, request) = (method.path()?, request.as_request());
-        let (options, body) = self.single_request(path, request, options).await?;
-        let mut retry = Retry::new(self, path, &body, &options);
+        let (options, body, mut retry) = self.single_request(path, request, options).await?;
         loop {
             let options = retry.options(&options);
             match self.unary_attempt(path, request, &body, &options).await {
@@ -183,9 +185,7 @@ impl Channel {
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
                 self.start(path, options, &mut deadline).await.map_err(|s| (s, false))?;
-            if let Some(trace) = &trace {
-                trace.sent(body, Some(request));
-            }
+            trace.sent(body, 0, Some(request));
             match stream.send_data(body.clone(), true) {
                 Ok(()) => {}
                 Err(err) if is_unprocessed(&err) && retries > 0 => {
@@ -208,34 +208,31 @@ impl Channel {
             }
             // Trailers-Only: the trailers came with the head, and the call is not committed.
             let committed = reader.trailers().is_none();
-            let result = reader.single().await;
+            let result = Response::read(reader).await;
             drop(stream);
             return result.map_err(|status| (status, committed));
         }
     }
 
     /// A server-streaming call: one request, a stream of responses.
-    pub async fn server_streaming<Req, Resp>(
+    pub async fn server_streaming<
+        Req: prost::Message + fmt::Debug,
+        Resp: prost::Message + Default + fmt::Debug,
+    >(
         &self,
         method: impl IntoMethod<Req, Resp>,
         request: impl AsRequest<Req>,
         options: CallOptions,
-    ) -> Result<ResponseStream<Resp>, Status>
-    where
-        Req: prost::Message + std::fmt::Debug,
-        Resp: prost::Message + Default + std::fmt::Debug,
-    {
-        let (path, request) = (method.path()?, request.as_request());
-        let (options, body) = self.single_request(path, request, options).await?;
-        let mut retry = Retry::new(self, path, &body, &options);
+    ) -> Result<ResponseStream<Resp>, Status> {
+        let path = method.path()?;
+        let (options, body, mut retry) =
+            self.single_request(path, request.as_request(), options).await?;
         loop {
             let options = retry.options(&options);
             let mut deadline = Deadline::new(options.deadline);
             let (response, mut stream, active, trace) =
                 self.start(path, &options, &mut deadline).await?;
-            if let Some(trace) = &trace {
-                trace.sent(&body, Some(request));
-            }
+            trace.sent(&body, 0, Some(request.as_request()));
             // A failure here means the stream is already over: the server ended the call early
             // (Trailers-Only, e.g. UNIMPLEMENTED, then RST_STREAM NO_ERROR) and h2 refuses the
             // data as an "inactive stream". The call's real status is in the response; read that.
@@ -309,17 +306,10 @@ impl Channel {
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
-        let sink = RequestSink {
-            send: send.clone(),
-            replay: replay.clone(),
-            queue: SendQueue::default(),
-            max_send_len: config.max_send_message_len,
-            encoding: self.send_encoding(&options),
-            closed: None,
-            deadline: Deadline::new(options.deadline),
-            trace: trace.clone(),
-            _type: PhantomData,
-        };
+        let limits = (config.max_send_message_len, self.send_encoding(&options));
+        let sink_deadline = Deadline::new(options.deadline);
+        let sink =
+            RequestSink::new(send.clone(), replay.clone(), limits, sink_deadline, trace.clone());
         let max_recv = config.max_recv_message_len;
         let mut reader =
             ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
@@ -328,193 +318,6 @@ impl Channel {
             reader = reader.with_retry(StreamRetry { channel, path, options, retry, replay });
         }
         Ok((sink, reader))
-    }
-}
-
-/// The request half of a streaming call. `send` waits for HTTP/2 flow control; `close` (or
-/// dropping the sink) half-closes the stream so the server sees the end of requests.
-///
-/// If `send` fails because the server already ended the call, the call's real status comes
-/// from the response side.
-pub struct RequestSink<T> {
-    send: SharedSend,
-    /// Under a retry policy: what was sent, for a new attempt.
-    replay: Option<Arc<Replay>>,
-    queue: SendQueue,
-    max_send_len: usize,
-    /// What request messages are compressed with.
-    encoding: Encoding,
-    closed: Option<Status>,
-    deadline: Deadline,
-    trace: Option<CallTrace>,
-    _type: PhantomData<fn(T)>,
-}
-
-impl<T> fmt::Debug for RequestSink<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestSink").field("buffered", &self.queue.len()).finish_non_exhaustive()
-    }
-}
-
-impl<T: prost::Message + fmt::Debug> RequestSink<T> {
-    /// Sends one message and waits until it is handed to the connection.
-    pub async fn send(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        self.feed(message).await?;
-        self.flush().await
-    }
-
-    /// Queues one message without flushing it, so several can leave in one DATA frame; waits
-    /// only when the queue is over 64 KiB. Follow with [`flush`](Self::flush) or
-    /// [`close`](Self::close).
-    pub async fn feed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        self.feed_with(message.borrow(), self.encoding).await
-    }
-
-    /// Like [`send`](Self::send), but this message leaves uncompressed (flag 0) even when the
-    /// call compresses: gRPC compresses per message, so that data an attacker could mix with
-    /// secrets (CRIME, BREACH) or bytes that are already compressed can be left alone.
-    #[cfg(feature = "compression")]
-    pub async fn send_uncompressed(&mut self, message: impl Borrow<T>) -> Result<(), Status> {
-        self.feed_with(message.borrow(), Encoding::Identity).await?;
-        self.flush().await
-    }
-
-    async fn feed_with(&mut self, message: &T, encoding: Encoding) -> Result<(), Status> {
-        if let Some(status) = &self.closed {
-            return Err(status.clone());
-        }
-        if self.queue.len() >= COALESCE_BYTES {
-            self.flush().await?;
-        }
-        let buf = self.queue.buf_mut();
-        let start = buf.len();
-        encode_compressed(message, encoding, self.max_send_len, buf)?;
-        if let Some(trace) = &self.trace {
-            trace.sent(&buf[start..], Some(message));
-        }
-        Ok(())
-    }
-
-    /// Hands every queued message to the connection, waiting for flow-control capacity.
-    pub async fn flush(&mut self) -> Result<(), Status> {
-        if let Some(status) = &self.closed {
-            return Err(status.clone());
-        }
-        if self.queue.is_empty() {
-            return Ok(());
-        }
-        if let Some(replay) = self.replay.as_ref().filter(|r| !r.is_committed()) {
-            // Uncommitted: at most the retry buffer is unsent, so h2 may hold it without a
-            // wait for capacity; a dead stream's bytes go out again on the next attempt.
-            let chunk = self.queue.take_all();
-            if let Err(err) = replay.send(&self.send, chunk, false) {
-                return Err(self.fail(status_from_h2(&err)));
-            }
-            return Ok(());
-        }
-        while !self.queue.is_empty() {
-            let wanted = self.queue.len();
-            let send = &self.send;
-            let capacity = std::future::poll_fn(|cx| {
-                let mut stream = send.lock().unwrap_or_else(|p| p.into_inner());
-                loop {
-                    stream.reserve_capacity(wanted);
-                    let capacity = stream.capacity();
-                    if capacity > 0 {
-                        return Poll::Ready(Ok(capacity));
-                    }
-                    match stream.poll_capacity(cx) {
-                        Poll::Ready(Some(Ok(_))) => continue,
-                        Poll::Ready(Some(Err(err))) => {
-                            return Poll::Ready(Err(status_from_h2(&err)))
-                        }
-                        Poll::Ready(None) => {
-                            return Poll::Ready(Err(Status::internal(
-                                "the request stream is closed",
-                            )))
-                        }
-                        Poll::Pending => return Poll::Pending,
-                    }
-                }
-            });
-            let capacity = match self.deadline.run(capacity).await {
-                Ok(Ok(capacity)) => capacity,
-                Ok(Err(status)) | Err(status) => return Err(self.fail(status)),
-            };
-            let chunk = self.queue.take_chunk(capacity);
-            let sent = self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(chunk, false);
-            if let Err(err) = sent {
-                return Err(self.fail(status_from_h2(&err)));
-            }
-        }
-        Ok(())
-    }
-
-    /// Flushes, then half-closes: the server's request stream ends. Idempotent.
-    ///
-    /// Fails only if queued messages could not be flushed. Once they are out, half-closing
-    /// succeeds even when the server has already ended the call (and reset the request side,
-    /// as the spec's early closure asks): there is nothing left to tell it, and the call's
-    /// status comes from the response side. grpc-go's `CloseSend` behaves the same.
-    pub async fn close(&mut self) -> Result<(), Status> {
-        if self.closed.is_some() {
-            return Ok(());
-        }
-        self.flush().await?;
-        self.closed = Some(Status::failed_precondition("the request stream is already closed"));
-        // An empty DATA frame with END_STREAM, as PROTOCOL-HTTP2.md asks for a half-close. It
-        // fails only on a stream that can no longer send: ended or reset by the server, or a
-        // dead connection. The response side reports each of those.
-        match &self.replay {
-            Some(replay) => {
-                let _ = replay.send(&self.send, Bytes::new(), true);
-            }
-            None => {
-                let _ = self
-                    .send
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .send_data(Bytes::new(), true);
-            }
-        }
-        Ok(())
-    }
-
-    /// Cancels the whole call: RST_STREAM CANCEL; the response side fails with CANCELLED.
-    pub fn cancel(&mut self) {
-        self.fail(Status::cancelled("the call was cancelled by the client"));
-    }
-
-    fn fail(&mut self, status: Status) -> Status {
-        let status = self.deadline.adjust(status);
-        if let Some(replay) = &self.replay {
-            // Cancelled, or failed on a committed call: no attempt after this one.
-            replay.commit();
-        }
-        if self.closed.is_none() {
-            reset(&self.send, h2::Reason::CANCEL, self.trace.as_ref());
-        }
-        self.queue.clear();
-        self.closed = Some(status.clone());
-        status
-    }
-}
-
-impl<T> Drop for RequestSink<T> {
-    fn drop(&mut self) {
-        if self.closed.is_none() {
-            // Half-close with whatever is queued; h2 buffers at most what we already hold.
-            let rest = self.queue.take_all();
-            match &self.replay {
-                Some(replay) => {
-                    let _ = replay.send(&self.send, rest, true);
-                }
-                None => {
-                    let _ =
-                        self.send.lock().unwrap_or_else(|p| p.into_inner()).send_data(rest, true);
-                }
-            }
-        }
     }
 }
 
@@ -560,7 +363,7 @@ where
         let ClientStreamingCall { mut sink, reader, .. } = self;
         // If closing fails, the server has already ended the call: its status is in the reader.
         let _ = sink.close().await;
-        reader.single().await
+        Response::read(reader).await
     }
 
     /// Cancels the call (RST_STREAM CANCEL) and returns the local CANCELLED status.

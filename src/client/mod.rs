@@ -64,17 +64,20 @@ mod keepalive;
 mod options;
 mod replay;
 mod request;
+mod request_sink;
 mod response;
+mod response_reader;
 mod retry;
 mod retry_policy;
 mod shared_send;
 
 pub use self::balance::{ConnectivityState, DnsResolver, Resolution, Resolver, StaticResolver};
-pub use self::call::{ClientStreamingCall, RequestSink};
+pub use self::call::ClientStreamingCall;
 pub use self::channel::Channel;
 pub use self::channel_builder::ChannelBuilder;
 pub use self::options::CallOptions;
 pub use self::request::AsRequest;
+pub use self::request_sink::RequestSink;
 pub use self::response::{Response, ResponseStream};
 pub use self::retry_policy::{RetryPolicy, MAX_ATTEMPTS};
 

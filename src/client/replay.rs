@@ -100,7 +100,7 @@ pub(crate) struct StreamRetry {
 }
 
 /// A new attempt's response side.
-pub(crate) type Attempt = (ResponseFuture, ActiveCall, Option<CallTrace>);
+pub(crate) type Attempt = (ResponseFuture, ActiveCall, CallTrace);
 
 impl StreamRetry {
     /// After the attempt failed with `status` before its response headers: waits the backoff,
@@ -121,4 +121,17 @@ impl StreamRetry {
         self.replay.swap(send, stream);
         Ok((response, active, trace))
     }
+}
+
+/// Whether an `h2` failure proves the server never processed the stream, so that the call may
+/// be retried on another connection (PROTOCOL-HTTP2.md, "Idempotency and Retries"):
+///
+/// - the remote GOAWAY error: h2 gives it to the streams above the GOAWAY's last-stream-id
+///   when the frame arrives, and to streams opened after it; streams the server had accepted
+///   fail later, when the connection ends, with an I/O error instead;
+/// - RST_STREAM(REFUSED_STREAM) from the server.
+pub(crate) fn is_unprocessed(err: &h2::Error) -> bool {
+    err.is_remote()
+        && (err.is_go_away()
+            || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
 }

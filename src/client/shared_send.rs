@@ -10,9 +10,8 @@ use crate::trace::CallTrace;
 /// The request stream handle shared with the response side, so either may reset the stream.
 pub(crate) type SharedSend = Arc<Mutex<SendStream<Bytes>>>;
 
-pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: Option<&CallTrace>) {
-    if let Some(trace) = trace {
-        trace.reset_sent(reason);
-    }
+/// Resets the stream with `reason`, for either half.
+pub(crate) fn reset(send: &SharedSend, reason: h2::Reason, trace: &CallTrace) {
+    trace.reset_sent(reason);
     send.lock().unwrap_or_else(|p| p.into_inner()).send_reset(reason);
 }

@@ -1,49 +1,30 @@
 //! One server call, from the request headers to the last frame: validation, routing, the
 //! handler, and the driver that watches for resets and deadlines while it flushes responses.
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
 use h2::server::SendResponse;
-use h2::{RecvStream, SendStream};
+use h2::RecvStream;
 use http::StatusCode;
 
 use super::context::CallContext;
-use super::service::{BoxFuture, RawCall, Reply, Route, ServiceOptions};
+use super::driver::{trace_head, CatchUnwind, Driver, Responder};
+use super::handler::{Handler, RawCall};
+use super::outbox::{Outbox, SendCompression};
+use super::service::{Route, Router, ServiceOptions};
 use super::ConnShared;
 use crate::call::headers;
 use crate::call::recv::MessageReader;
-use crate::call::send::{Outbox, OutboxState, SendCompression};
 use crate::cancel::Cancellation;
 use crate::codec::compression::{parse_grpc_encoding, AcceptEncoding, Encoding, ACCEPT_ENCODING};
 use crate::metadata::{Metadata, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT};
+use crate::status::mapping::Side;
 use crate::status::Status;
 use crate::timeout::parse_grpc_timeout;
-use crate::trace::{CallTrace, Direction, Payload, Preformatted, Side};
-
-/// The server's reading of an `h2` failure on a call's stream: the client reset it, or the
-/// connection failed. Either way the call is over for the client; the server-side status is
-/// CANCELLED (PROTOCOL-HTTP2.md, "Connection failure" and the RST_STREAM table).
-pub(crate) fn status_from_h2(err: &h2::Error) -> Status {
-    match err.reason() {
-        Some(reason) if err.is_reset() => status_from_reset(reason),
-        _ => Status::cancelled(format!("the connection failed: {err}")),
-    }
-}
-
-/// The server-side status of a call the client reset with `reason`: CANCELLED.
-fn status_from_reset(reason: h2::Reason) -> Status {
-    match reason {
-        h2::Reason::CANCEL => Status::cancelled("the client cancelled the call"),
-        reason => Status::cancelled(format!("the client reset the stream: {reason}")),
-    }
-}
+use crate::trace::{Direction, Payload};
 
 /// Serves one request to completion.
 pub(crate) async fn serve(
@@ -55,10 +36,8 @@ pub(crate) async fn serve(
     let (parts, body) = request.into_parts();
     let server = &conn.server;
     let trace = server.config.trace.call(Side::Server, || respond.stream_id().into());
-    if let Some(trace) = &trace {
-        let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-        trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
-    }
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
     let call = match accept(&parts, &server.router, server.config.h2.max_header_list_size) {
         Ok(call) => call,
         Err((http_status, status)) => {
@@ -114,7 +93,8 @@ pub(crate) async fn serve(
             return;
         }
     }
-    let mut reader = MessageReader::new(body, server.config.max_recv_message_len, trace.clone());
+    let max_recv = server.config.max_recv_message_len;
+    let mut reader = MessageReader::new(Side::Server, body, max_recv, trace.clone());
     reader.set_encoding(Ok(encoding));
     let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
     let handler = if sync {
@@ -159,17 +139,9 @@ impl Drop for LiveCall {
     }
 }
 
-/// Reports response headers, or a Trailers-Only response when `end_stream`.
-fn trace_head(trace: &Option<CallTrace>, response: &http::Response<()>, end_stream: bool) {
-    if let Some(trace) = trace {
-        let (status, headers) = (response.status(), response.headers());
-        trace.emit(Direction::Send, Payload::ResponseHeaders { status, headers, end_stream });
-    }
-}
-
 struct Accepted {
     path: Arc<str>,
-    handler: Arc<dyn super::service::Handler>,
+    handler: Arc<dyn Handler>,
     service: Arc<ServiceOptions>,
     deadline: Option<Instant>,
     /// The request's `grpc-encoding`, supported.
@@ -182,7 +154,7 @@ struct Accepted {
 /// `Err` is the HTTP status and gRPC status of a Trailers-Only refusal.
 fn accept(
     parts: &http::request::Parts,
-    router: &super::service::Router,
+    router: &Router,
     max_header_list_size: u32,
 ) -> Result<Accepted, (StatusCode, Status)> {
     // First, as C-core's transport does: metadata over the limit is RESOURCE_EXHAUSTED for this
@@ -278,236 +250,4 @@ fn accept(
 fn far_future() -> Instant {
     // About 30 years: further than any `grpc-timeout` means in practice.
     Instant::now() + std::time::Duration::from_secs(86400 * 365 * 30)
-}
-
-/// Runs the handler and catches its panic, so a panicking handler fails only its own call.
-struct CatchUnwind(BoxFuture<Result<Reply, Status>>);
-
-impl Future for CatchUnwind {
-    type Output = Result<Reply, Status>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(poll) => poll,
-            Err(_) => Poll::Ready(Err(Status::internal("the handler panicked"))),
-        }
-    }
-}
-
-/// The response side of the stream, as it progresses.
-enum Responder {
-    /// Nothing sent yet.
-    Pending(SendResponse<Bytes>),
-    /// Headers sent; DATA may follow.
-    Open(SendStream<Bytes>),
-    /// Trailers sent, or the stream was reset.
-    Done,
-}
-
-impl Responder {
-    fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<h2::Reason, h2::Error>> {
-        match self {
-            Responder::Pending(respond) => respond.poll_reset(cx),
-            Responder::Open(stream) => stream.poll_reset(cx),
-            Responder::Done => Poll::Pending,
-        }
-    }
-
-    fn open(
-        &mut self,
-        state: &mut OutboxState,
-        trace: &Option<CallTrace>,
-    ) -> Result<&mut SendStream<Bytes>, h2::Error> {
-        if let Responder::Pending(respond) = self {
-            let metadata = state.take_headers();
-            let encoding = state.freeze_encoding();
-            let response = headers::response(encoding, metadata.as_ref());
-            trace_head(trace, &response, false);
-            let stream = respond.send_response(response, false)?;
-            *self = Responder::Open(stream);
-        }
-        match self {
-            Responder::Open(stream) => Ok(stream),
-            // Only reached after `finish`, which the driver never follows with writes.
-            _ => Err(h2::Error::from(h2::Reason::INTERNAL_ERROR)),
-        }
-    }
-
-    /// Moves queued messages into h2, as much as flow control allows now.
-    fn poll_flush(
-        &mut self,
-        cx: &mut Context<'_>,
-        outbox: &Outbox,
-        trace: &Option<CallTrace>,
-    ) -> Poll<Result<(), h2::Error>> {
-        loop {
-            let mut state = outbox.lock();
-            state.set_driver_waker(cx.waker());
-            let pending = state.pending();
-            if pending == 0 {
-                return Poll::Ready(Ok(()));
-            }
-            let stream = self.open(&mut state, trace)?;
-            stream.reserve_capacity(pending);
-            let capacity = stream.capacity();
-            if capacity == 0 {
-                drop(state);
-                match stream.poll_capacity(cx) {
-                    Poll::Ready(Some(Ok(_))) => continue,
-                    Poll::Ready(Some(Err(err))) => return Poll::Ready(Err(err)),
-                    Poll::Ready(None) => {
-                        return Poll::Ready(Err(h2::Error::from(h2::Reason::STREAM_CLOSED)))
-                    }
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-            let chunk = state.take_chunk(capacity);
-            stream.send_data(chunk, false)?;
-        }
-    }
-
-    /// Ends the response with `status`: Trailers-Only if nothing was sent, else the remaining
-    /// messages and then trailers. Later writes to the sink fail.
-    fn finish(
-        &mut self,
-        outbox: &Outbox,
-        unary: Option<(Bytes, Option<String>)>,
-        status: &Status,
-        trace: &Option<CallTrace>,
-    ) {
-        let mut state = outbox.lock();
-        let trailers = std::mem::take(&mut state.trailers);
-        let rest = state.take_all();
-        state
-            .close(Status::failed_precondition("the call has ended; no more messages can be sent"));
-        let result = match std::mem::replace(self, Responder::Done) {
-            Responder::Pending(mut respond) if unary.is_none() && rest.is_empty() => {
-                let headers_md = state.take_headers();
-                let mut response =
-                    headers::trailers_only(StatusCode::OK, status, headers_md.as_ref());
-                trailers.extend_into(response.headers_mut());
-                trace_head(trace, &response, true);
-                respond.send_response(response, true).map(drop)
-            }
-            mut open => {
-                let sent = open.open(&mut state, trace).and_then(|stream| {
-                    if !rest.is_empty() {
-                        stream.send_data(rest, false)?;
-                    }
-                    if let Some((body, shown)) = unary {
-                        if let Some(trace) = trace {
-                            let shown = shown.as_deref().map(Preformatted);
-                            trace.sent(&body, shown.as_ref().map(|s| s as &dyn std::fmt::Debug));
-                        }
-                        stream.send_data(body, false)?;
-                    }
-                    let trailers = headers::trailers(status, Some(&trailers));
-                    if let Some(trace) = trace {
-                        trace.emit(Direction::Send, Payload::Trailers { headers: &trailers });
-                    }
-                    stream.send_trailers(trailers)
-                });
-                sent
-            }
-        };
-        // A failure here means the client is gone; there is nobody left to tell.
-        let _ = result;
-    }
-}
-
-/// Polls the handler, the client's resets, the deadline and the end of the shutdown grace
-/// period together, in the call's own task.
-struct Driver<'a, 'b> {
-    handler: CatchUnwind,
-    responder: Responder,
-    outbox: Arc<Outbox>,
-    cancellation: Cancellation,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Fires when the server's shutdown grace period is over. Polled once, to register this
-    /// task's waker; then `None`, and the shutdown stage is read instead (an atomic load,
-    /// where polling the future takes the token's locks on every wake-up), as `conn.rs` does.
-    forced: Option<Pin<&'a mut tokio_util::sync::WaitForCancellationFuture<'b>>>,
-    shutdown: &'b super::ShutdownSignal,
-    /// The response is complete (or reset); the handler may still be running.
-    finished: bool,
-    trace: Option<CallTrace>,
-}
-
-impl Driver<'_, '_> {
-    /// Ends the call before the handler did: fires its cancellation, fails its sink with
-    /// `status`, and sends `status` if `send` (a reset stream takes nothing more).
-    fn end_early(&mut self, status: Status, send: bool) {
-        self.cancellation.cancel();
-        // Closing first drops the messages h2 has not taken yet: the call is over, and queued
-        // ahead of the status they would hold it back until a client that may have stopped
-        // reading opens its window (h2 buffers whatever `send_data` gets, past the window).
-        self.outbox.close(status.clone());
-        if send {
-            self.responder.finish(&self.outbox, None, &status, &self.trace);
-        } else {
-            self.responder = Responder::Done;
-        }
-        self.finished = true;
-        self.deadline = None;
-    }
-}
-
-impl Future for Driver<'_, '_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        if !this.finished {
-            if let Poll::Ready(result) = this.responder.poll_reset(cx) {
-                if let Some(trace) = &this.trace {
-                    match &result {
-                        Ok(reason) => trace.reset_received(*reason),
-                        Err(err) => trace.h2_error(err),
-                    }
-                }
-                let status = match result {
-                    Ok(reason) => status_from_reset(reason),
-                    Err(err) => status_from_h2(&err),
-                };
-                this.end_early(status, false);
-            }
-        }
-        if let Some(deadline) = &mut this.deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
-                this.end_early(Status::deadline_exceeded("deadline exceeded"), true);
-            }
-        }
-        if let Some(mut forced) = this.forced.take() {
-            // Registered with this task's waker, which stays the same for the task's life.
-            let _ = forced.as_mut().poll(cx);
-        }
-        if !this.finished && this.shutdown.stage() >= super::ShutdownSignal::FORCED {
-            let status = "the server is shutting down: its grace period is over (or \
-                          shutdown_now was called)";
-            this.end_early(Status::cancelled(status), true);
-        }
-        if let Poll::Ready(result) = Pin::new(&mut this.handler).poll(cx) {
-            if !this.finished {
-                match result {
-                    Ok(Reply::Unary(body, shown)) => {
-                        let unary = Some((body, shown));
-                        this.responder.finish(&this.outbox, unary, &Status::ok(), &this.trace)
-                    }
-                    Ok(Reply::Streamed) => {
-                        this.responder.finish(&this.outbox, None, &Status::ok(), &this.trace)
-                    }
-                    Err(status) => this.responder.finish(&this.outbox, None, &status, &this.trace),
-                }
-                this.finished = true;
-            }
-            return Poll::Ready(());
-        }
-        if !this.finished {
-            if let Poll::Ready(Err(err)) = this.responder.poll_flush(cx, &this.outbox, &this.trace)
-            {
-                this.end_early(status_from_h2(&err), false);
-            }
-        }
-        Poll::Pending
-    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::call::send::Outbox;
+use super::outbox::Outbox;
 use crate::cancel::Cancellation;
 use crate::metadata::Metadata;
 use crate::status::Status;
@@ -47,8 +47,8 @@ pub struct CallContext {
     /// Whether the single request of a unary or server-streaming call arrived compressed.
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub(crate) request_compressed: bool,
-    /// The wire trace of this call; `None` when tracing is off.
-    pub(crate) trace: Option<CallTrace>,
+    /// The wire trace of this call (inert when tracing is off).
+    pub(crate) trace: CallTrace,
 }
 
 impl CallContext {

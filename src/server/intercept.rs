@@ -8,7 +8,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use super::service::BoxFuture;
+use super::handler::BoxFuture;
 use super::CallContext;
 use crate::status::Status;
 

@@ -23,9 +23,12 @@ mod call;
 mod config;
 mod conn;
 mod context;
+mod driver;
+mod handler;
 mod intercept;
 mod lifetime;
 mod listener;
+mod outbox;
 mod service;
 mod stream;
 

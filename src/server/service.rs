@@ -4,41 +4,18 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::context::CallContext;
+use super::handler::Handler;
 use super::intercept::Interceptors;
 use super::stream::{RequestStream, ResponseSink};
-use crate::call::recv::MessageReader;
 use crate::codec::compression::Encoding;
 use crate::method::MethodName;
 use crate::status::Status;
 
 mod adapters;
 use self::adapters::{Bidi, ClientStreaming, ServerStreaming, Unary};
-
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
-/// What the driver hands a handler: the context, the request body, the response sink's limit.
-pub(crate) struct RawCall {
-    pub(crate) ctx: CallContext,
-    pub(crate) reader: MessageReader,
-    pub(crate) max_send_len: usize,
-}
-
-/// How a handler ended: a unary response (already encoded, and as the trace shows it when
-/// tracing), or the end of a streamed response.
-pub(crate) enum Reply {
-    Unary(Bytes, Option<String>),
-    Streamed,
-}
-
-pub(crate) trait Handler: Send + Sync + 'static {
-    fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>>;
-}
 
 /// A gRPC service: its fully-qualified name (`package.Service`) and its methods.
 ///
@@ -77,6 +54,31 @@ impl fmt::Debug for Service {
             .field("options", &self.options)
             .finish()
     }
+}
+
+/// The four method kinds, one shape: a handler taking the context and the kind's request
+/// side (and response sink), wrapped in the kind's adapter from `service/adapters.rs`.
+macro_rules! kinds {
+    ($(
+        $(#[$doc:meta])*
+        fn $kind:ident($($arg:ty),*) -> $out:ty = $adapter:ident;
+    )*) => {$(
+        $(#[$doc])*
+        pub fn $kind<Req, Resp, F, Fut>(
+            self,
+            method: impl MethodName<Req, Resp>,
+            handler: F,
+        ) -> Service
+        where
+            Req: prost::Message + Default + std::fmt::Debug + 'static,
+            Resp: prost::Message + std::fmt::Debug + 'static,
+            F: Fn(CallContext, $($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Result<$out, Status>> + Send + 'static,
+        {
+            let adapter = $adapter { handler, _types: std::marker::PhantomData };
+            self.add(method.name(), Arc::new(adapter))
+        }
+    )*};
 }
 
 impl Service {
@@ -199,92 +201,44 @@ impl Service {
         self
     }
 
-    /// Adds a unary method: one request in, one response out.
-    ///
-    /// `method` is the method's name (`"Say"`) or its [`Method`](crate::Method) handle, whose
-    /// types the handler then takes without annotations:
-    ///
-    /// ```
-    /// use h2grpc::{Method, Service, Status};
-    ///
-    /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
-    /// let echo = Service::new(SAY.service())
-    ///     .unary(SAY, |_ctx, text| async move { Ok::<_, Status>(format!("{text}!")) });
-    /// assert_eq!(echo.method_names().collect::<Vec<_>>(), ["Say"]);
-    /// ```
-    ///
-    /// # Panics
-    ///
-    /// As each of the four method kinds, if `method` is not a method name (empty, or with a
-    /// `/`, a space or non-ASCII), if it is a handle on another service's method, or if the
-    /// service already has a method of that name.
-    ///
-    /// ```should_panic
-    /// use h2grpc::{Service, Status};
-    /// // panics: "method \"Say\" is added twice to service echo.v1.Echo"
-    /// let _ = Service::new("echo.v1.Echo")
-    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) })
-    ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
-    /// ```
-    pub fn unary<Req, Resp, F, Fut>(self, method: impl MethodName<Req, Resp>, handler: F) -> Service
-    where
-        Req: prost::Message + Default + std::fmt::Debug + 'static,
-        Resp: prost::Message + std::fmt::Debug + 'static,
-        F: Fn(CallContext, Req) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-    {
-        self.add(method.name(), Arc::new(Unary { handler, _types: std::marker::PhantomData }))
-    }
+    kinds! {
+        /// Adds a unary method: one request in, one response out.
+        ///
+        /// `method` is the method's name (`"Say"`) or its [`Method`](crate::Method) handle, whose
+        /// types the handler then takes without annotations:
+        ///
+        /// ```
+        /// use h2grpc::{Method, Service, Status};
+        ///
+        /// const SAY: Method<String, String> = Method::new("/echo.v1.Echo/Say");
+        /// let echo = Service::new(SAY.service())
+        ///     .unary(SAY, |_ctx, text| async move { Ok::<_, Status>(format!("{text}!")) });
+        /// assert_eq!(echo.method_names().collect::<Vec<_>>(), ["Say"]);
+        /// ```
+        ///
+        /// # Panics
+        ///
+        /// As each of the four method kinds, if `method` is not a method name (empty, or with a
+        /// `/`, a space or non-ASCII), if it is a handle on another service's method, or if the
+        /// service already has a method of that name.
+        ///
+        /// ```should_panic
+        /// use h2grpc::{Service, Status};
+        /// // panics: "method \"Say\" is added twice to service echo.v1.Echo"
+        /// let _ = Service::new("echo.v1.Echo")
+        ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) })
+        ///     .unary("Say", |_ctx, text: String| async move { Ok::<_, Status>(text) });
+        /// ```
+        fn unary(Req) -> Resp = Unary;
 
-    /// Adds a server-streaming method: one request in, responses written to a sink.
-    pub fn server_streaming<Req, Resp, F, Fut>(
-        self,
-        method: impl MethodName<Req, Resp>,
-        handler: F,
-    ) -> Service
-    where
-        Req: prost::Message + Default + std::fmt::Debug + 'static,
-        Resp: prost::Message + std::fmt::Debug + 'static,
-        F: Fn(CallContext, Req, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), Status>> + Send + 'static,
-    {
-        self.add(
-            method.name(),
-            Arc::new(ServerStreaming { handler, _types: std::marker::PhantomData }),
-        )
-    }
+        /// Adds a server-streaming method: one request in, responses written to a sink.
+        fn server_streaming(Req, ResponseSink<Resp>) -> () = ServerStreaming;
 
-    /// Adds a client-streaming method: a stream of requests in, one response out.
-    pub fn client_streaming<Req, Resp, F, Fut>(
-        self,
-        method: impl MethodName<Req, Resp>,
-        handler: F,
-    ) -> Service
-    where
-        Req: prost::Message + Default + std::fmt::Debug + 'static,
-        Resp: prost::Message + std::fmt::Debug + 'static,
-        F: Fn(CallContext, RequestStream<Req>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-    {
-        self.add(
-            method.name(),
-            Arc::new(ClientStreaming { handler, _types: std::marker::PhantomData }),
-        )
-    }
+        /// Adds a client-streaming method: a stream of requests in, one response out.
+        fn client_streaming(RequestStream<Req>) -> Resp = ClientStreaming;
 
-    /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
-    pub fn bidi_streaming<Req, Resp, F, Fut>(
-        self,
-        method: impl MethodName<Req, Resp>,
-        handler: F,
-    ) -> Service
-    where
-        Req: prost::Message + Default + std::fmt::Debug + 'static,
-        Resp: prost::Message + std::fmt::Debug + 'static,
-        F: Fn(CallContext, RequestStream<Req>, ResponseSink<Resp>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), Status>> + Send + 'static,
-    {
-        self.add(method.name(), Arc::new(Bidi { handler, _types: std::marker::PhantomData }))
+        /// Adds a bidirectional-streaming method: a stream of requests in, responses to a sink.
+        fn bidi_streaming(RequestStream<Req>, ResponseSink<Resp>) -> () = Bidi;
     }
 }
 

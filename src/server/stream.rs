@@ -8,8 +8,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::outbox::Outbox;
 use crate::call::recv::MessageReader;
-use crate::call::send::Outbox;
 use crate::codec::compression::encode_compressed;
 use crate::codec::encode_message;
 use crate::status::Status;
@@ -29,32 +29,14 @@ use crate::trace::CallTrace;
 /// ```
 pub struct RequestStream<T> {
     reader: MessageReader,
-    trace: Option<CallTrace>,
     _type: PhantomData<fn() -> T>,
 }
 
-impl<T> fmt::Debug for RequestStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestStream").finish_non_exhaustive()
-    }
-}
-
 impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
-    pub(crate) fn new(reader: MessageReader, trace: Option<CallTrace>) -> RequestStream<T> {
-        RequestStream { reader, trace, _type: PhantomData }
-    }
-
     /// The next request; `Ok(None)` after the client's last one. A cancelled call, a message
     /// over the receive limit or a malformed message is an `Err` with the matching status.
     pub async fn message(&mut self) -> Result<Option<T>, Status> {
-        match self.reader.message(super::call::status_from_h2).await? {
-            Some(bytes) => {
-                let compressed = self.reader.last_compressed();
-                crate::call::recv::decode_message(bytes, compressed, self.trace.as_ref(), "request")
-                    .map(Some)
-            }
-            None => Ok(None),
-        }
+        self.reader.next("request").await
     }
 
     /// Whether the last message [`message`](Self::message) returned arrived compressed
@@ -62,6 +44,18 @@ impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
     #[cfg(feature = "compression")]
     pub fn last_message_compressed(&self) -> bool {
         self.reader.last_compressed()
+    }
+}
+
+impl<T> RequestStream<T> {
+    pub(crate) fn new(reader: MessageReader) -> RequestStream<T> {
+        RequestStream { reader, _type: PhantomData }
+    }
+}
+
+impl<T> fmt::Debug for RequestStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestStream").finish_non_exhaustive()
     }
 }
 
@@ -80,23 +74,17 @@ impl<T: prost::Message + Default + fmt::Debug> RequestStream<T> {
 /// # Ok(()) }
 /// ```
 pub struct ResponseSink<T> {
+    _type: PhantomData<fn(T)>,
     outbox: Arc<Outbox>,
     max_send_len: usize,
-    trace: Option<CallTrace>,
-    _type: PhantomData<fn(T)>,
-}
-
-impl<T> fmt::Debug for ResponseSink<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseSink").field("max_send_len", &self.max_send_len).finish()
-    }
+    trace: CallTrace,
 }
 
 impl<T: prost::Message> ResponseSink<T> {
     pub(crate) fn new(
         outbox: Arc<Outbox>,
         max_send_len: usize,
-        trace: Option<CallTrace>,
+        trace: CallTrace,
     ) -> ResponseSink<T> {
         ResponseSink { outbox, max_send_len, trace, _type: PhantomData }
     }
@@ -147,13 +135,11 @@ impl<T: prost::Message> ResponseSink<T> {
             encode_compressed(message, encoding, max, &mut framed)?;
             return self.push_framed(&framed.freeze(), shown).await;
         }
-        let trace = self.trace.as_ref();
+        let trace = &self.trace;
         let mut encode = |buf: &mut bytes::BytesMut| {
             let start = buf.len();
             let n = encode_message(message, max, buf)?;
-            if let Some(trace) = trace {
-                trace.sent(&buf[start..], shown.map(|m| m as &dyn fmt::Debug));
-            }
+            trace.sent(buf, start, shown.map(|m| m as &dyn fmt::Debug));
             Ok(n)
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
@@ -171,12 +157,10 @@ impl<T: prost::Message> ResponseSink<T> {
         framed: &bytes::Bytes,
         shown: Option<&(dyn fmt::Debug + Sync)>,
     ) -> Result<(), Status> {
-        let trace = self.trace.as_ref();
+        let trace = &self.trace;
         let mut copy = |buf: &mut bytes::BytesMut| {
             buf.extend_from_slice(framed);
-            if let Some(trace) = trace {
-                trace.sent(framed, shown.map(|m| m as &dyn fmt::Debug));
-            }
+            trace.sent(framed, 0, shown.map(|m| m as &dyn fmt::Debug));
             Ok(framed.len())
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await
@@ -185,5 +169,11 @@ impl<T: prost::Message> ResponseSink<T> {
     /// Whether the call has ended, so that `send` would fail.
     pub fn is_closed(&self) -> bool {
         self.outbox.lock().is_closed()
+    }
+}
+
+impl<T> fmt::Debug for ResponseSink<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseSink").field("max_send_len", &self.max_send_len).finish()
     }
 }

@@ -6,7 +6,9 @@
 //! - [`code_from_h2_reason`]: a stream reset with RST_STREAM (`doc/PROTOCOL-HTTP2.md`,
 //!   "Errors").
 //!
-//! [`Status::from_h2_error`] builds on the second for any error `h2` reports.
+//! [`Status::from_h2_error`] builds on the second for any error `h2` reports, as the client
+//! reads it; the server reads the same errors per [`Side`]. This file is the one place an `h2`
+//! error or an RST_STREAM reason becomes a status.
 
 use h2::Reason;
 
@@ -80,8 +82,57 @@ pub fn code_from_h2_reason(reason: Reason) -> Code {
     }
 }
 
+/// Which end of the connection a call runs on (the HTTP/2 client or server): the two read the
+/// same `h2` failure differently. Also names the side that saw a
+/// [trace event](crate::trace::Event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The gRPC client (the HTTP/2 client).
+    Client,
+    /// The gRPC server.
+    Server,
+}
+
+/// The status `side` reports for an error `h2` gave on a call's stream or connection.
+///
+/// - the client: [`Status::from_h2_error`];
+/// - the server: the client reset the stream, or the connection failed; either way the call
+///   is over for the client, and the server-side status is CANCELLED (PROTOCOL-HTTP2.md,
+///   "Connection failure" and the RST_STREAM table).
+pub(crate) fn from_h2_error(side: Side, err: &h2::Error) -> Status {
+    match (side, err.reason()) {
+        (_, Some(reason)) if err.is_reset() && err.is_remote() => from_reset(side, reason),
+        (Side::Client, Some(reason)) if err.is_reset() => {
+            Status::new(code_from_h2_reason(reason), format!("stream reset locally: {reason:?}"))
+        }
+        (Side::Client, _) if err.is_go_away() => {
+            Status::unavailable(format!("connection closing: {err}"))
+        }
+        (Side::Client, _) if err.is_io() => Status::unavailable(format!("connection lost: {err}")),
+        (Side::Client, _) => Status::internal(format!("http/2 error: {err}")),
+        (Side::Server, Some(reason)) if err.is_reset() => from_reset(Side::Server, reason),
+        (Side::Server, _) => Status::cancelled(format!("the connection failed: {err}")),
+    }
+}
+
+/// The status `side` reports when the peer reset the call's stream with `reason`: the client
+/// reads [`code_from_h2_reason`]; for the server, whatever the reason, the client is gone and
+/// the call CANCELLED.
+pub(crate) fn from_reset(side: Side, reason: Reason) -> Status {
+    match (side, reason) {
+        (Side::Client, reason) => {
+            Status::new(code_from_h2_reason(reason), format!("stream reset by peer: {reason:?}"))
+        }
+        (Side::Server, Reason::CANCEL) => Status::cancelled("the client cancelled the call"),
+        (Side::Server, reason) => {
+            Status::cancelled(format!("the client reset the stream: {reason}"))
+        }
+    }
+}
+
 impl Status {
-    /// The status for an error `h2` reported on a call's stream or connection:
+    /// The status a client reports for an error `h2` reported on a call's stream or
+    /// connection:
     ///
     /// - the stream was reset, by the peer or locally: [`code_from_h2_reason`], with the
     ///   message "stream reset by peer: CANCEL" (or "stream reset locally: ...");
@@ -95,15 +146,7 @@ impl Status {
     /// assert_eq!(Status::from_h2_error(&err).code(), Code::Internal);
     /// ```
     pub fn from_h2_error(err: &h2::Error) -> Status {
-        match err.reason() {
-            Some(reason) if err.is_reset() => {
-                let by = if err.is_remote() { "by peer" } else { "locally" };
-                Status::new(code_from_h2_reason(reason), format!("stream reset {by}: {reason:?}"))
-            }
-            _ if err.is_go_away() => Status::unavailable(format!("connection closing: {err}")),
-            _ if err.is_io() => Status::unavailable(format!("connection lost: {err}")),
-            _ => Status::internal(format!("http/2 error: {err}")),
-        }
+        from_h2_error(Side::Client, err)
     }
 
     /// The status for an HTTP response that carried no `grpc-status`:

@@ -34,9 +34,9 @@
 //! server each connection it refused and why ([`Payload::TlsFailed`]). Events go to a [`TraceSink`]: [`Trace::stderr`], [`Trace::to_writer`],
 //! a [`MemorySink`] (tests), a closure, or, with the `tracing` feature, `Trace::tracing()`.
 //!
-//! The trace is off by default and free when off: every hook is one `if let Some(..)` on a
-//! field the call already holds, with nothing allocated or formatted (`benches/trace.rs`
-//! measures it). The examples turn it on from the environment with [`Trace::from_env`]:
+//! The trace is off by default and free when off: each call holds a one-word handle, and
+//! every hook is an inlined test of that word, with nothing allocated or formatted
+//! (`benches/trace.rs` measures it). The examples turn it on from the environment with [`Trace::from_env`]:
 //! `H2GRPC_TRACE=1 cargo run --example streaming`.
 //!
 //! # The transport tap and the frame decoder
@@ -58,10 +58,10 @@
 //! # Layout
 //!
 //! ```text
-//! mod.rs      Trace, TraceSink, Side, Direction, Trace::from_env
+//! mod.rs      Trace, TraceSink, Direction, Trace::from_env (Side is status::mapping's)
 //! event.rs    Event, Payload, Kind and how each prints
 //! sink.rs     WriteSink, MemorySink, Recorded, TracingSink (feature "tracing")
-//! call.rs     CallTrace: the per-call handle the server and client hooks hold (private)
+//! call.rs     CallTrace: the per-call handle the server and client hooks hold, inert when off
 //! tap.rs      Tap<IO>, TapLog, Chunk
 //! frames.rs   frames(), FrameReader, Frame, FramePayload, GrpcMessage
 //! ```
@@ -90,14 +90,9 @@ pub use self::tap::{Chunk, Tap, TapLog};
 /// The environment variable [`Trace::from_env`] reads.
 pub const ENV_VAR: &str = "H2GRPC_TRACE";
 
-/// Which end of the connection saw an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The gRPC client (the HTTP/2 client).
-    Client,
-    /// The gRPC server.
-    Server,
-}
+/// Which end of the connection saw an event (defined with the status mapping, which reads
+/// `h2`'s failures per side).
+pub use crate::status::mapping::Side;
 
 impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -251,11 +246,15 @@ impl Trace {
         self.0.is_some()
     }
 
-    /// The handle one call's hooks hold: `None` when off. `stream_id` is only asked for when
-    /// the trace is on (reading it takes `h2`'s stream lock).
+    /// The handle one call's hooks hold, which does nothing when the trace is off.
+    /// `stream_id` is only asked for when the trace is on (reading it takes `h2`'s stream
+    /// lock).
     #[inline]
-    pub(crate) fn call(&self, side: Side, stream_id: impl FnOnce() -> u32) -> Option<CallTrace> {
-        self.0.as_ref().map(|sink| CallTrace::new(sink.clone(), side, stream_id()))
+    pub(crate) fn call(&self, side: Side, stream_id: impl FnOnce() -> u32) -> CallTrace {
+        match &self.0 {
+            None => CallTrace::off(),
+            Some(sink) => CallTrace::new(sink.clone(), side, stream_id()),
+        }
     }
 
     /// Sends one connection-level event (stream 0), if on.

@@ -139,24 +139,23 @@ impl TraceSink for TracingSink {
         };
         let kind = event.kind();
         let payload = &event.payload;
+        // One callsite per level: `tracing` fixes an event's level where it is written.
+        macro_rules! at {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "h2grpc::trace",
+                    side,
+                    stream = event.stream_id,
+                    direction,
+                    kind = ?kind,
+                    "{payload}"
+                )
+            };
+        }
         if kind == Kind::Message {
-            tracing::trace!(
-                target: "h2grpc::trace",
-                side,
-                stream = event.stream_id,
-                direction,
-                kind = ?kind,
-                "{payload}"
-            );
+            at!(trace);
         } else {
-            tracing::debug!(
-                target: "h2grpc::trace",
-                side,
-                stream = event.stream_id,
-                direction,
-                kind = ?kind,
-                "{payload}"
-            );
+            at!(debug);
         }
     }
 }

@@ -6,28 +6,24 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 
-use super::{BoxFuture, Handler, RawCall, Reply};
 use crate::call::recv::MessageReader;
-use crate::call::send::Outbox;
 use crate::codec::compression::encode_compressed;
+use crate::server::handler::{BoxFuture, Handler, RawCall, Reply};
 use crate::server::{CallContext, RequestStream, ResponseSink};
 use crate::status::Status;
-use crate::trace::CallTrace;
 
 /// Reads the single request of a unary or server-streaming call, up to the end of the stream.
 async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
     reader: &mut MessageReader,
-    trace: Option<&CallTrace>,
 ) -> Result<Req, Status> {
-    let Some(first) = reader.message(crate::server::call::status_from_h2).await? else {
+    let Some(first) = reader.message().await? else {
         return Err(Status::unimplemented(
             "request cardinality violation: expected one request message, received none",
         ));
     };
     // Decoded (and traced) now, in wire order; a second message still fails first.
-    let decoded =
-        crate::call::recv::decode_message(first, reader.last_compressed(), trace, "request");
-    if reader.message(crate::server::call::status_from_h2).await?.is_some() {
+    let decoded = reader.decode(first, "request");
+    if reader.message().await?.is_some() {
         return Err(Status::unimplemented(
             "request cardinality violation: expected one request message, received more",
         ));
@@ -35,19 +31,41 @@ async fn single_request<Req: prost::Message + Default + std::fmt::Debug>(
     decoded
 }
 
-/// Encodes a unary reply in the response's encoding, settled now if no earlier step did.
-fn encode_reply<Resp: prost::Message + std::fmt::Debug>(
-    resp: &Resp,
-    outbox: &Outbox,
+impl RawCall {
+    /// Reads the single request, noting whether it arrived compressed.
+    async fn request<Req: prost::Message + Default + std::fmt::Debug>(
+        &mut self,
+    ) -> Result<Req, Status> {
+        let req = single_request::<Req>(&mut self.reader).await?;
+        self.ctx.request_compressed = self.reader.last_compressed();
+        Ok(req)
+    }
+
+    /// The sink of a streamed response.
+    fn sink<Resp: prost::Message>(&self) -> ResponseSink<Resp> {
+        ResponseSink::new(self.ctx.outbox(), self.max_send_len, self.ctx.trace.clone())
+    }
+}
+
+/// Runs a handler that returns one response with the call's context, and encodes its reply
+/// (at most `max` bytes) in the response's encoding, settled now if no earlier step did.
+async fn reply<Resp, Fut>(
+    ctx: CallContext,
     max: usize,
-    trace: Option<&CallTrace>,
-) -> Result<Reply, Status> {
+    run: impl FnOnce(CallContext) -> Fut,
+) -> Result<Reply, Status>
+where
+    Resp: prost::Message + std::fmt::Debug,
+    Fut: Future<Output = Result<Resp, Status>>,
+{
+    let (outbox, trace) = (ctx.outbox(), ctx.trace.clone());
+    let resp = run(ctx).await?;
     let encoding = outbox.lock().freeze_encoding();
     let mut buf = BytesMut::new();
-    encode_compressed(resp, encoding, max, &mut buf)?;
+    encode_compressed(&resp, encoding, max, &mut buf)?;
     // Traced when the driver sends it, after the response headers: formatted now, as the
     // message itself is gone by then.
-    let shown = trace.map(|_| format!("{resp:?}"));
+    let shown = trace.is_on().then(|| format!("{resp:?}"));
     Ok(Reply::Unary(buf.freeze(), shown))
 }
 
@@ -73,12 +91,8 @@ where
 {
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let trace = call.ctx.trace.clone();
-            let req = single_request::<Req>(&mut call.reader, trace.as_ref()).await?;
-            call.ctx.request_compressed = call.reader.last_compressed();
-            let outbox = call.ctx.outbox();
-            let resp = (self.handler)(call.ctx, req).await?;
-            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
+            let req = call.request::<Req>().await?;
+            reply(call.ctx, call.max_send_len, |ctx| (self.handler)(ctx, req)).await
         })
     }
 }
@@ -92,10 +106,8 @@ where
 {
     fn call(self: Arc<Self>, mut call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let req = single_request::<Req>(&mut call.reader, call.ctx.trace.as_ref()).await?;
-            call.ctx.request_compressed = call.reader.last_compressed();
-            let sink =
-                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
+            let req = call.request::<Req>().await?;
+            let sink = call.sink();
             (self.handler)(call.ctx, req, sink).await?;
             Ok(Reply::Streamed)
         })
@@ -111,11 +123,8 @@ where
 {
     fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let trace = call.ctx.trace.clone();
-            let requests = RequestStream::new(call.reader, trace.clone());
-            let outbox = call.ctx.outbox();
-            let resp = (self.handler)(call.ctx, requests).await?;
-            encode_reply(&resp, &outbox, call.max_send_len, trace.as_ref())
+            let requests = RequestStream::new(call.reader);
+            reply(call.ctx, call.max_send_len, |ctx| (self.handler)(ctx, requests)).await
         })
     }
 }
@@ -129,9 +138,8 @@ where
 {
     fn call(self: Arc<Self>, call: RawCall) -> BoxFuture<Result<Reply, Status>> {
         Box::pin(async move {
-            let requests = RequestStream::new(call.reader, call.ctx.trace.clone());
-            let sink =
-                ResponseSink::new(call.ctx.outbox(), call.max_send_len, call.ctx.trace.clone());
+            let sink = call.sink();
+            let requests = RequestStream::new(call.reader);
             (self.handler)(call.ctx, requests, sink).await?;
             Ok(Reply::Streamed)
         })

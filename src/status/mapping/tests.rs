@@ -163,3 +163,17 @@ async fn a_misuse_of_the_h2_api_is_internal() {
     assert_eq!(status.code(), Code::Internal);
     assert!(status.message().starts_with("http/2 error: user error"), "{status}");
 }
+
+#[test]
+fn the_server_reads_any_reset_or_failure_as_cancelled_and_the_client_reads_the_table() {
+    let server = from_reset(Side::Server, Reason::CANCEL);
+    assert_eq!(server.code(), Code::Cancelled);
+    assert_eq!(server.message(), "the client cancelled the call");
+    assert_eq!(from_reset(Side::Server, Reason::ENHANCE_YOUR_CALM).code(), Code::Cancelled);
+    assert_eq!(from_reset(Side::Client, Reason::ENHANCE_YOUR_CALM).code(), Code::ResourceExhausted);
+    assert_eq!(from_reset(Side::Client, Reason::REFUSED_STREAM).code(), Code::Unavailable);
+    // A failure that is no reset (here a bare reason): the connection, for the server.
+    let failed = h2::Error::from(Reason::PROTOCOL_ERROR);
+    assert_eq!(from_h2_error(Side::Server, &failed).code(), Code::Cancelled);
+    assert_eq!(from_h2_error(Side::Client, &failed).code(), Code::Internal);
+}
