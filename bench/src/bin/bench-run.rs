@@ -182,7 +182,9 @@ fn run_client(
 ) -> Result<Figures, BoxError> {
     let mut command = pinned(bin, options.pin.then_some("1"));
     command.args(["client", "--socket"]).arg(socket).args(["--workload", workload.name()]);
-    command.args(["--server-pid", &server.child.id().to_string()]);
+    if workload == Workload::W5 {
+        command.args(["--server-pid", &server.child.id().to_string()]);
+    }
     if options.quick {
         command.arg("--quick");
     }
