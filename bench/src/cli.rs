@@ -3,8 +3,10 @@
 //! ```text
 //! bench-<stack> server --socket PATH
 //!     binds, prints `ready` on stdout, serves until stdin closes (or the process is killed)
-//! bench-<stack> client --socket PATH --workload w1|w2|w3-1k|w3-64k|w4 [--quick]
-//!     runs one workload on one connection, prints `result <workload> key=value ...`
+//! bench-<stack> client --socket PATH --workload w1|w2|w3-1k|w3-64k|w4|w5|w6|w7-1|w7-3
+//!                      [--quick] [--server-pid PID]
+//!     runs one workload, prints `result <workload> key=value ...` (w5 reads the server's
+//!     memory through PID; w7-* need H2GRPC_BENCH_TLS, as the server does)
 //! bench-<stack> server --tcp ADDR
 //!     binds TCP ADDR (127.0.0.1:0), prints `ready PORT`, serves until stdin closes
 //! bench-<stack> client --balance ADDR,ADDR,... --workload w2 [--quick]
@@ -20,7 +22,7 @@ use crate::workload::{self, Params, Workload};
 use crate::{run_on_worker, BoxError, Stack};
 
 const USAGE: &str = "usage: bench-<stack> server --socket PATH | --tcp ADDR
-       bench-<stack> client --socket PATH | --balance ADDR,... --workload w1|w2|w3-1k|w3-64k|w4 [--quick]";
+       bench-<stack> client --socket PATH | --balance ADDR,... --workload w1|...|w7-3 [--quick] [--server-pid PID]";
 
 /// Where a server listens or a client connects.
 enum Place {
@@ -30,13 +32,14 @@ enum Place {
 
 enum Command {
     Server { place: Place },
-    Client { place: Place, workload: Workload, params: Params },
+    Client { place: Place, workload: Workload, params: Params, server_pid: Option<u32> },
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
     let mut place = None;
     let mut workload = None;
     let mut params = Params::default();
+    let mut server_pid = None;
     let mut rest = args.iter().skip(1);
     while let Some(arg) = rest.next() {
         let mut value = || rest.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
@@ -49,6 +52,9 @@ fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--workload" => workload = Some(value()?.parse::<Workload>()?),
             "--quick" => params = Params::quick(),
+            "--server-pid" => {
+                server_pid = Some(value()?.parse().map_err(|e| format!("--server-pid: {e}"))?)
+            }
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
@@ -57,7 +63,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         Some("server") => Ok(Command::Server { place }),
         Some("client") => {
             let workload = workload.ok_or("--workload is required")?;
-            Ok(Command::Client { place, workload, params })
+            Ok(Command::Client { place, workload, params, server_pid })
         }
         _ => Err("expected `server` or `client`".into()),
     }
@@ -75,7 +81,9 @@ pub fn main<S: Stack>() -> ExitCode {
     };
     let result = match command {
         Command::Server { place } => server::<S>(place),
-        Command::Client { place, workload, params } => client::<S>(place, workload, params),
+        Command::Client { place, workload, params, server_pid } => {
+            client::<S>(place, workload, params, server_pid)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,8 +120,26 @@ fn server<S: Stack>(place: Place) -> Result<(), BoxError> {
     }
 }
 
-fn client<S: Stack>(place: Place, workload: Workload, params: Params) -> Result<(), BoxError> {
+fn client<S: Stack>(
+    place: Place,
+    workload: Workload,
+    params: Params,
+    server_pid: Option<u32>,
+) -> Result<(), BoxError> {
+    if workload.tls() && crate::tls::dir().is_none() {
+        return Err(format!("{workload} runs over TLS: set {}", crate::tls::ENV).into());
+    }
     let figures = run_on_worker(async move {
+        match (&place, workload) {
+            (Place::Socket(socket), Workload::W5) => {
+                let pid = server_pid.ok_or("w5 needs --server-pid")?;
+                return crate::many::w5::<S>(socket, &params, pid).await;
+            }
+            (Place::Socket(socket), Workload::W6) => {
+                return crate::many::w6::<S>(socket, &params).await
+            }
+            _ => {}
+        }
         let client = match place {
             Place::Socket(socket) => S::connect(&socket).await?,
             Place::Tcp(addrs) => S::connect_balanced(addrs).await?,

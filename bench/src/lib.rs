@@ -9,6 +9,9 @@
 //!                       h2grpc-build's generator: h2grpc's stubs on the same messages
 //! src/lib.rs            the Stack and Client traits every stack implements; the runtime
 //! src/workload.rs       W1..W4, written once against Client; the result line they print
+//! src/many.rs           W5 (1,000 idle connections) and W6 (broadcast to 1,000 subscribers),
+//!                       which open many connections and so need the Stack, not one Client
+//! src/fanout.rs         W6's publisher, stamps and latencies, shared by the stacks
 //! src/cli.rs            `bench-<stack> server|client ...`
 //! src/stacks/h2grpc.rs  h2grpc: generated bench_server / bench_client
 //! src/stacks/tonic.rs   tonic: generated BenchServer/BenchClient, UnixListenerStream, connector
@@ -27,6 +30,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 pub mod cli;
+pub mod fanout;
+pub mod many;
 pub mod stacks;
 pub mod tls;
 pub mod workload;
@@ -43,7 +48,7 @@ pub mod h2grpc_proto {
     include!(concat!(env!("OUT_DIR"), "/h2grpc/bench.rs"));
 }
 
-pub use proto::{Payload, StreamReq};
+pub use proto::{Payload, StreamReq, SubscribeReq};
 
 /// Any error, for the benchmark's plumbing.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,6 +61,8 @@ pub mod paths {
     pub const SERVER_STREAM: &str = "/bench.Bench/ServerStream";
     /// `rpc Bidi(stream Payload) returns (stream Payload)`.
     pub const BIDI: &str = "/bench.Bench/Bidi";
+    /// `rpc Subscribe(SubscribeReq) returns (stream Payload)`.
+    pub const SUBSCRIBE: &str = "/bench.Bench/Subscribe";
 }
 
 /// One gRPC implementation under test: its server and its client.
@@ -125,6 +132,16 @@ pub trait Client: Clone + Send + Sync + 'static {
         warmup: u32,
         rounds: u32,
     ) -> impl Future<Output = Result<std::time::Duration, BoxError>> + Send;
+
+    /// `Subscribe`, read to its end: what one subscriber received (W6). Stacks without a
+    /// broadcast say so.
+    fn subscribe(
+        &self,
+        request: SubscribeReq,
+    ) -> impl Future<Output = Result<fanout::Received, BoxError>> + Send {
+        let _ = request;
+        async { Err("this stack has no Subscribe".into()) }
+    }
 }
 
 /// The runtime of every process: multi-thread, one worker, timers and IO enabled.

@@ -7,9 +7,11 @@
 //! | `w3-1k`  | one server stream of 200,000 × 1 KiB                        | msg/s, MiB/s               |
 //! | `w3-64k` | one server stream of 2,000 × 64 KiB                         | msg/s, MiB/s               |
 //! | `w4`     | bidi ping-pong, 100 B; 1,000 warm-up + 20,000 round trips   | round trips/s              |
+//! | `w7-1`   | `w1` over TLS on TCP loopback                               | as `w1`                    |
+//! | `w7-3`   | `w3-1k` over TLS on TCP loopback                            | as `w3-1k`                 |
 //!
-//! All on one connection. A client prints one line, `result key=value ...`, which the
-//! orchestrator parses.
+//! All on one connection; `w5` and `w6`, on many, are in [`many`](crate::many). A client prints
+//! one line, `result key=value ...`, which the orchestrator parses.
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,12 +36,34 @@ pub enum Workload {
     W3Large,
     /// Bidi ping-pong.
     W4,
+    /// Many idle connections: server memory per connection.
+    W5,
+    /// Broadcast fan-out to 1,000 subscribers.
+    W6,
+    /// W1 over TLS.
+    W7Unary,
+    /// W3 1 KiB over TLS.
+    W7Stream,
 }
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 5] =
-        [Workload::W1, Workload::W2, Workload::W3Small, Workload::W3Large, Workload::W4];
+    pub const ALL: [Workload; 9] = [
+        Workload::W1,
+        Workload::W2,
+        Workload::W3Small,
+        Workload::W3Large,
+        Workload::W4,
+        Workload::W5,
+        Workload::W6,
+        Workload::W7Unary,
+        Workload::W7Stream,
+    ];
+
+    /// Whether the workload runs over TLS (the orchestrator then sets `H2GRPC_BENCH_TLS`).
+    pub fn tls(self) -> bool {
+        matches!(self, Workload::W7Unary | Workload::W7Stream)
+    }
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
@@ -49,6 +73,10 @@ impl Workload {
             Workload::W3Small => "w3-1k",
             Workload::W3Large => "w3-64k",
             Workload::W4 => "w4",
+            Workload::W5 => "w5",
+            Workload::W6 => "w6",
+            Workload::W7Unary => "w7-1",
+            Workload::W7Stream => "w7-3",
         }
     }
 }
@@ -62,10 +90,11 @@ impl fmt::Display for Workload {
 impl FromStr for Workload {
     type Err = String;
     fn from_str(s: &str) -> Result<Workload, String> {
-        Workload::ALL
-            .into_iter()
-            .find(|w| w.name() == s)
-            .ok_or_else(|| format!("unknown workload {s:?}: expected w1, w2, w3-1k, w3-64k or w4"))
+        Workload::ALL.into_iter().find(|w| w.name() == s).ok_or_else(|| {
+            format!(
+                "unknown workload {s:?}: expected w1, w2, w3-1k, w3-64k, w4, w5, w6, w7-1 or w7-3"
+            )
+        })
     }
 }
 
@@ -92,6 +121,14 @@ pub struct Params {
     pub w4_warmup: u32,
     /// W4 timed round trips.
     pub w4_rounds: u32,
+    /// W5 connections.
+    pub w5_connections: u32,
+    /// W6 connections.
+    pub w6_connections: u32,
+    /// W6 subscriptions per connection.
+    pub w6_per_connection: u32,
+    /// W6 publishing time.
+    pub w6_duration: Duration,
 }
 
 impl Default for Params {
@@ -107,6 +144,10 @@ impl Default for Params {
             w3_large_count: 2_000,
             w4_warmup: 1_000,
             w4_rounds: 20_000,
+            w5_connections: 1_000,
+            w6_connections: 10,
+            w6_per_connection: 100,
+            w6_duration: Duration::from_secs(5),
         }
     }
 }
@@ -123,6 +164,8 @@ impl Params {
             w3_large_count: 200,
             w4_warmup: 100,
             w4_rounds: 2_000,
+            w5_connections: 100,
+            w6_duration: Duration::from_secs(1),
             ..Params::default()
         }
     }
@@ -133,7 +176,8 @@ impl Params {
 pub struct Figures(pub Vec<(String, f64)>);
 
 impl Figures {
-    fn push(&mut self, key: &str, value: f64) {
+    /// Appends `key=value`.
+    pub fn push(&mut self, key: &str, value: f64) {
         self.0.push((key.to_owned(), value));
     }
 
@@ -190,11 +234,12 @@ pub async fn run<C: Client>(
     params: &Params,
 ) -> Result<Figures, BoxError> {
     match workload {
-        Workload::W1 => w1(client, params).await,
+        Workload::W1 | Workload::W7Unary => w1(client, params).await,
         Workload::W2 => w2(client, params).await,
-        Workload::W3Small => w3(client, params.w3_small_count, 1024).await,
+        Workload::W3Small | Workload::W7Stream => w3(client, params.w3_small_count, 1024).await,
         Workload::W3Large => w3(client, params.w3_large_count, 64 * 1024).await,
         Workload::W4 => w4(client, params).await,
+        Workload::W5 | Workload::W6 => Err(format!("{workload} needs the stack: many::run").into()),
     }
 }
 
@@ -293,6 +338,6 @@ mod tests {
         for w in Workload::ALL {
             assert_eq!(w.name().parse::<Workload>(), Ok(w));
         }
-        assert!("w5".parse::<Workload>().is_err());
+        assert!("w8".parse::<Workload>().is_err());
     }
 }

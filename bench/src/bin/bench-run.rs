@@ -4,12 +4,19 @@
 //! ```text
 //! bench-run [--rounds N] [--quick] [--stacks h2grpc,tonic,floor] [--workloads w1,w2,...]
 //!           [--out BENCHMARKS.md] [--footprint FILE] [--criterion DIR] [--raw FILE]
-//!           [--command "how it was started"]
+//!           [--command "how it was started"] [--tls-certs DIR] [--no-pin]
 //! ```
 //!
 //! For each round, for each workload, for each stack (A B C A B C ...): start
 //! `bench-<stack> server` on a fresh socket, wait for its `ready`, run `bench-<stack> client`,
 //! read the server's peak RSS (`VmHWM` in `/proc/<pid>/status`), stop the server.
+//!
+//! With two cores or more (and `taskset` on PATH), the server runs pinned to CPU 0 and the
+//! client to CPU 1 (`taskset -c`): on a small machine, unpinned figures measure the
+//! scheduler's placement as much as the stacks. The TLS workloads (`w7-*`) run only with
+//! `--tls-certs DIR` (the files of `cargo run --example tls_test_certs -- DIR`), which is set
+//! as `H2GRPC_BENCH_TLS` for their two processes; the floor has no TLS and no broadcast, so it
+//! sits out `w6` and `w7-*`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,6 +43,25 @@ struct Options {
     raw: Option<PathBuf>,
     command: String,
     bin_dir: PathBuf,
+    tls_certs: Option<PathBuf>,
+    pin: bool,
+}
+
+/// Whether `stack` runs `workload`.
+fn runs(stack: &str, workload: Workload) -> bool {
+    !(stack == "floor" && (workload == Workload::W6 || workload.tls()))
+}
+
+/// `program` under `taskset -c cpu` when pinning, else `program` itself.
+fn pinned(program: &Path, cpu: Option<&str>) -> Command {
+    match cpu {
+        Some(cpu) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpu]).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
 }
 
 fn parse_options() -> Result<Options, BoxError> {
@@ -51,6 +77,9 @@ fn parse_options() -> Result<Options, BoxError> {
         raw: None,
         command: "bench/run".to_owned(),
         bin_dir: exe.parent().ok_or("no executable directory")?.to_path_buf(),
+        tls_certs: None,
+        pin: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+            && Command::new("taskset").arg("-V").output().is_ok_and(|o| o.status.success()),
     };
     let mut args = std::env::args().skip(1);
     let mut rounds_set = false;
@@ -73,11 +102,16 @@ fn parse_options() -> Result<Options, BoxError> {
             "--raw" => options.raw = Some(value()?.into()),
             "--command" => options.command = value()?,
             "--bin-dir" => options.bin_dir = value()?.into(),
+            "--tls-certs" => options.tls_certs = Some(value()?.into()),
+            "--no-pin" => options.pin = false,
             other => return Err(format!("unexpected argument {other:?}").into()),
         }
     }
     if options.quick && !rounds_set {
         options.rounds = 1;
+    }
+    if options.tls_certs.is_none() {
+        options.workloads.retain(|w| !w.tls());
     }
     if let Some(bad) = options.stacks.iter().find(|s| !STACKS.contains(&s.as_str())) {
         return Err(format!("unknown stack {bad:?}").into());
@@ -99,8 +133,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &Path, socket: &Path) -> Result<Server, BoxError> {
-        let mut child = Command::new(bin)
+    fn start(bin: &Path, socket: &Path, options: &Options, tls: bool) -> Result<Server, BoxError> {
+        let mut command = pinned(bin, options.pin.then_some("0"));
+        if let (true, Some(dir)) = (tls, &options.tls_certs) {
+            command.env(h2grpc_bench::tls::ENV, dir);
+        }
+        let mut child = command
             .args(["server", "--socket"])
             .arg(socket)
             .stdin(Stdio::piped())
@@ -139,12 +177,19 @@ fn run_client(
     bin: &Path,
     socket: &Path,
     workload: Workload,
-    quick: bool,
+    options: &Options,
+    server: &Server,
 ) -> Result<Figures, BoxError> {
-    let mut command = Command::new(bin);
+    let mut command = pinned(bin, options.pin.then_some("1"));
     command.args(["client", "--socket"]).arg(socket).args(["--workload", workload.name()]);
-    if quick {
+    if workload == Workload::W5 {
+        command.args(["--server-pid", &server.child.id().to_string()]);
+    }
+    if options.quick {
         command.arg("--quick");
+    }
+    if let (true, Some(dir)) = (workload.tls(), &options.tls_certs) {
+        command.env(h2grpc_bench::tls::ENV, dir);
     }
     let mut child = command.stdout(Stdio::piped()).spawn()?;
     let deadline = Instant::now() + CLIENT_TIMEOUT;
@@ -183,8 +228,8 @@ fn measure(
 ) -> Result<Sample, BoxError> {
     let bin = options.bin_dir.join(format!("bench-{stack}"));
     let socket = dir.join(format!("{stack}-{workload}-{round}.sock"));
-    let server = Server::start(&bin, &socket)?;
-    let mut figures = run_client(&bin, &socket, workload, options.quick)?;
+    let server = Server::start(&bin, &socket, options, workload.tls())?;
+    let mut figures = run_client(&bin, &socket, workload, options, &server)?;
     figures.0.push(("server_rss_mib".to_owned(), server.peak_rss_kib()? / 1024.0));
     drop(server);
     let _ = std::fs::remove_file(&socket);
@@ -203,8 +248,16 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Medians by (workload, stack, figure).
-type Medians = BTreeMap<(String, String, String), f64>;
+/// A figure over the rounds: its median, and its spread (half of max − min, as a fraction of
+/// the median).
+#[derive(Clone, Copy, Debug)]
+struct Stat {
+    median: f64,
+    spread: f64,
+}
+
+/// Stats by (workload, stack, figure).
+type Medians = BTreeMap<(String, String, String), Stat>;
 
 fn medians(samples: &[Sample]) -> Medians {
     let mut all: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
@@ -215,7 +268,13 @@ fn medians(samples: &[Sample]) -> Medians {
                 .push(*value);
         }
     }
-    all.into_iter().map(|(k, mut v)| (k, median(&mut v))).collect()
+    all.into_iter()
+        .map(|(k, mut v)| {
+            let median = median(&mut v);
+            let (min, max) = (v[0], v[v.len() - 1]);
+            (k, Stat { median, spread: (max - min) / 2.0 / median })
+        })
+        .collect()
 }
 
 /// A headline row: which figure, whether lower is better, and the issue's target ratio
@@ -228,70 +287,35 @@ struct Row {
     target: Option<f64>,
 }
 
-const ROWS: [Row; 9] = [
-    Row {
-        label: "W1 unary latency p50 (µs)",
-        workload: Workload::W1,
-        key: "p50_us",
-        lower_is_better: true,
-        target: Some(0.6),
-    },
-    Row {
-        label: "W1 unary latency p99 (µs)",
-        workload: Workload::W1,
-        key: "p99_us",
-        lower_is_better: true,
-        target: None,
-    },
-    Row {
-        label: "W1 unary latency mean (µs)",
-        workload: Workload::W1,
-        key: "mean_us",
-        lower_is_better: true,
-        target: None,
-    },
-    Row {
-        label: "W2 unary, 64 callers (calls/s)",
-        workload: Workload::W2,
-        key: "calls_per_s",
-        lower_is_better: false,
-        target: Some(1.7),
-    },
-    Row {
-        label: "W3 stream 1 KiB (msg/s)",
-        workload: Workload::W3Small,
-        key: "msg_per_s",
-        lower_is_better: false,
-        target: Some(1.3),
-    },
-    Row {
-        label: "W3 stream 1 KiB (MiB/s)",
-        workload: Workload::W3Small,
-        key: "mib_per_s",
-        lower_is_better: false,
-        target: None,
-    },
-    Row {
-        label: "W3 stream 64 KiB (MiB/s)",
-        workload: Workload::W3Large,
-        key: "mib_per_s",
-        lower_is_better: false,
-        target: Some(1.3),
-    },
-    Row {
-        label: "W3 stream 64 KiB (msg/s)",
-        workload: Workload::W3Large,
-        key: "msg_per_s",
-        lower_is_better: false,
-        target: None,
-    },
-    Row {
-        label: "W4 bidi ping-pong (round trips/s)",
-        workload: Workload::W4,
-        key: "rt_per_s",
-        lower_is_better: false,
-        target: Some(1.3),
-    },
+const fn row(
+    label: &'static str,
+    workload: Workload,
+    key: &'static str,
+    lower_is_better: bool,
+    target: Option<f64>,
+) -> Row {
+    Row { label, workload, key, lower_is_better, target }
+}
+
+/// The headline rows, with issue 22's targets.
+const ROWS: &[Row] = &[
+    row("W1 unary latency p50 (µs)", Workload::W1, "p50_us", true, Some(0.5)),
+    row("W1 unary latency p99 (µs)", Workload::W1, "p99_us", true, None),
+    row("W1 unary latency mean (µs)", Workload::W1, "mean_us", true, None),
+    row("W2 unary, 64 callers (calls/s)", Workload::W2, "calls_per_s", false, Some(1.5)),
+    row("W3 stream 1 KiB (msg/s)", Workload::W3Small, "msg_per_s", false, Some(1.5)),
+    row("W3 stream 1 KiB (MiB/s)", Workload::W3Small, "mib_per_s", false, None),
+    row("W3 stream 64 KiB (MiB/s)", Workload::W3Large, "mib_per_s", false, Some(1.5)),
+    row("W3 stream 64 KiB (msg/s)", Workload::W3Large, "msg_per_s", false, None),
+    row("W4 bidi ping-pong (round trips/s)", Workload::W4, "rt_per_s", false, Some(1.3)),
+    row("W5 server RSS per idle connection (KiB)", Workload::W5, "kib_per_conn", true, Some(0.7)),
+    row("W5 server RSS, 1,000 connected (MiB)", Workload::W5, "rss_all_mib", true, None),
+    row("W5 server RSS after they left (MiB)", Workload::W5, "rss_after_mib", true, None),
+    row("W6 broadcast deliveries (msg/s)", Workload::W6, "deliveries_per_s", false, Some(2.0)),
+    row("W6 publish to receipt p50 (µs)", Workload::W6, "p50_us", true, None),
+    row("W6 publish to receipt p99 (µs)", Workload::W6, "p99_us", true, Some(1.0)),
+    row("W7 TLS unary latency p50 (µs)", Workload::W7Unary, "p50_us", true, None),
+    row("W7 TLS stream 1 KiB (msg/s)", Workload::W7Stream, "msg_per_s", false, None),
 ];
 
 fn fmt_value(v: f64) -> String {
@@ -327,25 +351,40 @@ fn fmt_ratio(r: f64) -> String {
     }
 }
 
-/// Peak server RSS of a stack: the largest of its per-workload medians.
+/// Peak server RSS of a stack: the largest of its per-workload medians over W1–W4 (W5 and W6
+/// hold 1,000 connections or subscriptions on purpose, and have rows of their own).
 fn peak_rss(medians: &Medians, stack: &str) -> f64 {
     medians
         .iter()
-        .filter(|((_, s, k), _)| s == stack && k == "server_rss_mib")
-        .map(|(_, v)| *v)
+        .filter(|((w, s, k), _)| {
+            s == stack
+                && k == "server_rss_mib"
+                && ["w1", "w2", "w3-1k", "w3-64k", "w4"].contains(&w.as_str())
+        })
+        .map(|(_, v)| v.median)
         .fold(f64::NAN, f64::max)
 }
 
 fn results_table(out: &mut String, options: &Options, medians: &Medians) {
+    let none = Stat { median: f64::NAN, spread: f64::NAN };
     let get = |w: Workload, stack: &str, key: &str| {
-        medians.get(&(w.to_string(), stack.to_owned(), key.to_owned())).copied().unwrap_or(f64::NAN)
+        medians.get(&(w.to_string(), stack.to_owned(), key.to_owned())).copied().unwrap_or(none)
     };
     let has = |s: &str| options.stacks.iter().any(|x| x == s);
+    let cell = |stack: &str, v: Stat| {
+        if !has(stack) || v.median.is_nan() {
+            "–".to_owned()
+        } else if v.spread.is_nan() || options.rounds < 2 {
+            fmt_value(v.median)
+        } else {
+            format!("{} ±{:.0}%", fmt_value(v.median), v.spread * 100.0)
+        }
+    };
     let _ = writeln!(out, "| workload | h2grpc | tonic | floor | h2grpc/tonic | h2grpc/floor | target (vs tonic) | met |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---|");
-    let mut row = |label: &str, h: f64, t: f64, f: f64, lower: bool, target: Option<f64>| {
-        let rt = ratio(h, t);
-        let rf = ratio(h, f);
+    let mut row = |label: &str, h: Stat, t: Stat, f: Stat, lower: bool, target: Option<f64>| {
+        let rt = ratio(h.median, t.median);
+        let rf = ratio(h.median, f.median);
         let target_text = match target {
             Some(x) if lower => format!("≤ {x:.2}"),
             Some(x) => format!("≥ {x:.2}"),
@@ -367,15 +406,15 @@ fn results_table(out: &mut String, options: &Options, medians: &Medians) {
         let _ = writeln!(
             out,
             "| {label} | {} | {} | {} | {} | {} | {target_text} | {} |",
-            fmt_value(h),
-            if has("tonic") { fmt_value(t) } else { "–".into() },
-            if has("floor") { fmt_value(f) } else { "–".into() },
+            cell("h2grpc", h),
+            cell("tonic", t),
+            cell("floor", f),
             fmt_ratio(rt),
             fmt_ratio(rf),
             met.join(", ")
         );
     };
-    for r in &ROWS {
+    for r in ROWS {
         if !options.workloads.contains(&r.workload) {
             continue;
         }
@@ -388,21 +427,33 @@ fn results_table(out: &mut String, options: &Options, medians: &Medians) {
             r.target,
         );
     }
+    let peak = |stack: &str| Stat { median: peak_rss(medians, stack), spread: f64::NAN };
     row(
-        "server peak RSS (MiB, max over workloads)",
-        peak_rss(medians, "h2grpc"),
-        peak_rss(medians, "tonic"),
-        peak_rss(medians, "floor"),
+        "server peak RSS (MiB, max over W1–W4)",
+        peak("h2grpc"),
+        peak("tonic"),
+        peak("floor"),
         true,
-        Some(0.85),
+        Some(0.8),
     );
     let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Each cell is the median over the rounds ± the spread: half of (max − min), as a share of \
+         the median.\n"
+    );
     let _ = writeln!(out, "Server peak RSS by workload (MiB, median over rounds):\n");
     let _ = writeln!(out, "| workload | {} |", options.stacks.join(" | "));
     let _ = writeln!(out, "|---|{}", "---:|".repeat(options.stacks.len()));
     for w in &options.workloads {
-        let cells: Vec<String> =
-            options.stacks.iter().map(|s| format!("{:.1}", get(*w, s, "server_rss_mib"))).collect();
+        let cells: Vec<String> = options
+            .stacks
+            .iter()
+            .map(|s| match get(*w, s, "server_rss_mib").median {
+                m if m.is_nan() => "–".to_owned(),
+                m => format!("{m:.1}"),
+            })
+            .collect();
         let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
     }
 }
@@ -566,7 +617,7 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
         out,
         "Written by `{}`{}. Figures are medians over {} round(s); each round runs every workload \
          once per stack, stacks alternating ({}). Server and client are separate processes over a \
-         Unix socket, each a tokio multi-thread runtime with 1 worker; every workload uses one \
+         Unix socket, each a tokio multi-thread runtime with 1 worker{}; W1–W4 use one \
          connection. Ratios are h2grpc divided by the other stack: below 1 is better for latency \
          and RSS, above 1 for throughput.\n",
         options.command,
@@ -577,6 +628,11 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
         },
         options.rounds,
         options.stacks.join(" "),
+        if options.pin {
+            ", the server pinned to CPU 0 and the client to CPU 1 (`taskset -c`)"
+        } else {
+            ", not pinned to CPUs"
+        },
     );
     if let Some(dir) = h2grpc_bench::tls::dir() {
         let _ = writeln!(
@@ -608,7 +664,14 @@ fn write_report(options: &Options, samples: &[Sample], load_before: &str) -> Res
         "Workloads: W1 unary latency (1 call in flight, 100 B, 2,000 warm-up + 20,000 timed); W2 \
          unary throughput (64 concurrent callers, 100 B, 5 s after 1 s warm-up); W3 one server \
          stream of 200,000 × 1 KiB and of 2,000 × 64 KiB; W4 bidi ping-pong (100 B, 1,000 \
-         warm-up + 20,000 timed round trips). Server peak RSS is `VmHWM` of the server process \
+         warm-up + 20,000 timed round trips); W5 1,000 connections, one unary call each, then idle \
+         (server `VmRSS` growth per connection, and after they all left); W6 broadcast: 10 \
+         connections × 100 server-streaming subscriptions, the server publishing 100 B messages \
+         for 5 s as fast as its worker allows (`bench/src/fanout.rs`; h2grpc's `Broadcast`, \
+         tonic's `tokio::sync::broadcast` + `BroadcastStream`, both with a ring of 1,024 and \
+         skip-ahead for laggards): deliveries per second over all subscribers and publish-to-receipt \
+         latency; W7 W1 and W3 1 KiB over TLS on TCP loopback (rustls with ring on both stacks). \
+         Server peak RSS is `VmHWM` of the server process \
          after the workload; a fresh server runs each workload.\n"
     );
     let _ = writeln!(
@@ -681,7 +744,7 @@ fn run() -> Result<(), BoxError> {
     let result = (|| {
         for round in 1..=options.rounds {
             for &workload in &options.workloads {
-                for stack in &options.stacks {
+                for stack in options.stacks.iter().filter(|s| runs(s, workload)) {
                     let sample = measure(&options, &dir, round, workload, stack)?;
                     eprintln!("round {round} {workload:7} {stack:7} {}", sample.figures);
                     samples.push(sample);

@@ -6,20 +6,35 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use h2grpc::server::{RequestStream, ResponseSink};
+use h2grpc::server::{Broadcast, RequestStream, ResponseSink, SlowSubscriber};
 use h2grpc::{CallContext, CallOptions, Channel, Server, Status, Target};
 
+use crate::fanout::{self, Received};
 use crate::h2grpc_proto::bench_client::BenchClient;
 use crate::h2grpc_proto::bench_server::{self, Bench};
-use crate::{BoxError, Client, Payload, Stack, StreamReq, StreamStats};
+use crate::{BoxError, Client, Payload, Stack, StreamReq, StreamStats, SubscribeReq};
 
 /// The h2grpc stack.
 #[derive(Debug)]
 pub struct H2grpc;
 
-/// The `Bench` service: echo, a stream of `count` × `size`, echo per message.
+/// The `Bench` service: echo, a stream of `count` × `size`, echo per message, and W6's
+/// broadcast (`Broadcast`, the way h2grpc's users push to every subscriber: each message
+/// encoded once).
 #[derive(Debug)]
-pub struct Service;
+pub struct Service {
+    hub: Broadcast<Payload>,
+    publishing: std::sync::Once,
+}
+
+impl Service {
+    fn new() -> Service {
+        Service {
+            hub: Broadcast::new(fanout::CAPACITY, SlowSubscriber::SkipAhead),
+            publishing: std::sync::Once::new(),
+        }
+    }
+}
 
 impl Bench for Service {
     async fn unary(&self, _ctx: CallContext, request: Payload) -> Result<Payload, Status> {
@@ -50,6 +65,32 @@ impl Bench for Service {
         }
         Ok(())
     }
+
+    async fn subscribe(
+        &self,
+        ctx: CallContext,
+        request: SubscribeReq,
+        mut sink: ResponseSink<Payload>,
+    ) -> Result<(), Status> {
+        self.publishing.call_once(|| {
+            let hub = self.hub.clone();
+            tokio::spawn(async move {
+                let counted = hub.clone();
+                let published = fanout::publish(
+                    request,
+                    || counted.subscribers(),
+                    |m| {
+                        hub.publish(m);
+                    },
+                );
+                if let Err(err) = published.await {
+                    eprintln!("bench-h2grpc: {err}");
+                }
+                hub.close();
+            });
+        });
+        self.hub.serve(&ctx, &mut sink).await
+    }
 }
 
 impl Stack for H2grpc {
@@ -63,7 +104,7 @@ impl Stack for H2grpc {
                 crate::tls::read(&dir, "server.key")?,
             )?;
             let mut builder = Server::builder();
-            builder.tls(tls).add_service(bench_server::service(Service));
+            builder.tls(tls).add_service(bench_server::service(Service::new()));
             let server = builder.bind_tcp("127.0.0.1:0")?;
             let addr = server.local_target().ok_or("no address")?.to_string();
             crate::tls::publish(socket, addr.parse()?)?;
@@ -71,8 +112,9 @@ impl Stack for H2grpc {
             server.serve().await?;
             return Ok(());
         }
-        let server =
-            Server::builder().add_service(bench_server::service(Service)).bind_unix(socket)?;
+        let server = Server::builder()
+            .add_service(bench_server::service(Service::new()))
+            .bind_unix(socket)?;
         ready();
         server.serve().await?;
         Ok(())
@@ -93,7 +135,7 @@ impl Stack for H2grpc {
 
     async fn serve_tcp(addr: SocketAddr, ready: impl FnOnce(u16) + Send) -> Result<(), BoxError> {
         let server =
-            Server::builder().add_service(bench_server::service(Service)).bind_tcp(addr)?;
+            Server::builder().add_service(bench_server::service(Service::new())).bind_tcp(addr)?;
         match server.local_target() {
             Some(Target::Tcp { port, .. }) => ready(port),
             other => return Err(format!("bound {other:?}, not a TCP port").into()),
@@ -153,5 +195,14 @@ impl Client for H2grpcClient {
         sink.close().await?;
         while replies.message().await?.is_some() {}
         Ok(elapsed)
+    }
+
+    async fn subscribe(&self, request: SubscribeReq) -> Result<Received, BoxError> {
+        let mut stream = self.0.subscribe(request, CallOptions::new()).await?;
+        let mut received = Received::default();
+        while let Some(message) = stream.message().await? {
+            received.record(&message)?;
+        }
+        Ok(received)
     }
 }

@@ -9,25 +9,40 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
+use tokio::sync::broadcast;
 use tokio_stream::{Stream, StreamExt as _};
 use tonic::transport::{Endpoint, Server, Uri};
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::fanout::{self, Received};
 use crate::proto::bench_client::BenchClient;
 use crate::proto::bench_server::{Bench, BenchServer};
-use crate::{BoxError, Client, Payload, Stack, StreamReq, StreamStats};
+use crate::{BoxError, Client, Payload, Stack, StreamReq, StreamStats, SubscribeReq};
 
 /// The tonic stack.
 #[derive(Debug)]
 pub struct Tonic;
 
-/// The `Bench` service.
-#[derive(Debug, Default)]
-pub struct Service;
+/// The `Bench` service. W6's broadcast is what tonic's users write: a
+/// `tokio::sync::broadcast` channel and one `BroadcastStream` per subscription (each message
+/// encoded once per subscriber, by tonic).
+#[derive(Debug)]
+pub struct Service {
+    /// Taken by the publisher when it starts; dropping it ends every subscription.
+    hub: Arc<Mutex<Option<broadcast::Sender<Payload>>>>,
+}
+
+impl Service {
+    fn new() -> Service {
+        let (hub, _) = broadcast::channel(fanout::CAPACITY);
+        Service { hub: Arc::new(Mutex::new(Some(hub))) }
+    }
+}
 
 type PayloadStream = Pin<Box<dyn Stream<Item = Result<Payload, Status>> + Send + 'static>>;
 
@@ -58,6 +73,43 @@ impl Bench for Service {
         // `Streaming<Payload>` already yields `Result<Payload, Status>`: echo it as it is.
         Ok(Response::new(Box::pin(request.into_inner())))
     }
+
+    type SubscribeStream = PayloadStream;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeReq>,
+    ) -> Result<Response<PayloadStream>, Status> {
+        let request = request.into_inner();
+        let receiver = {
+            let slot = self.hub.lock().map_err(|_| Status::internal("poisoned"))?;
+            let hub = slot.as_ref().ok_or_else(|| Status::unavailable("already published"))?;
+            let receiver = hub.subscribe();
+            if hub.receiver_count() == request.subscribers as usize {
+                let (hub, slot) = (hub.clone(), self.hub.clone());
+                tokio::spawn(async move {
+                    let published = fanout::publish(
+                        request,
+                        || hub.receiver_count(),
+                        |m| {
+                            let _ = hub.send(m);
+                        },
+                    );
+                    if let Err(err) = published.await {
+                        eprintln!("bench-tonic: {err}");
+                    }
+                    // Dropping every sender ends the subscriptions once they are drained.
+                    drop(hub);
+                    drop(slot.lock().map(|mut slot| slot.take()));
+                });
+            }
+            receiver
+        };
+        // A subscriber that lagged skips ahead: drop the lag errors.
+        let stream = tokio_stream::wrappers::BroadcastStream::new(receiver)
+            .filter_map(|item| item.ok().map(Ok));
+        Ok(Response::new(Box::pin(stream)))
+    }
 }
 
 impl Stack for Tonic {
@@ -77,7 +129,7 @@ impl Stack for Tonic {
             ready();
             Server::builder()
                 .tls_config(ServerTlsConfig::new().identity(identity))?
-                .add_service(BenchServer::new(Service))
+                .add_service(BenchServer::new(Service::new()))
                 .serve_with_incoming(incoming)
                 .await?;
             return Ok(());
@@ -85,7 +137,7 @@ impl Stack for Tonic {
         let listener = tokio::net::UnixListener::bind(socket)?;
         ready();
         Server::builder()
-            .add_service(BenchServer::new(Service))
+            .add_service(BenchServer::new(Service::new()))
             .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener))
             .await?;
         Ok(())
@@ -130,7 +182,7 @@ impl Stack for Tonic {
             })
         });
         Server::builder()
-            .add_service(BenchServer::new(Service))
+            .add_service(BenchServer::new(Service::new()))
             .serve_with_incoming(incoming)
             .await?;
         Ok(())
@@ -191,5 +243,14 @@ impl Client for TonicClient {
         drop(requests);
         while replies.message().await?.is_some() {}
         Ok(elapsed)
+    }
+
+    async fn subscribe(&self, request: SubscribeReq) -> Result<Received, BoxError> {
+        let mut stream = self.0.clone().subscribe(request).await?.into_inner();
+        let mut received = Received::default();
+        while let Some(message) = stream.message().await? {
+            received.record(&message)?;
+        }
+        Ok(received)
     }
 }
