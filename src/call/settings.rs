@@ -3,6 +3,9 @@
 //! ([`shared_setters!`]), so that a setting, its default and its docs are written once.
 
 use super::defaults;
+use crate::codec::compression::Encoding;
+use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
+use crate::trace::Trace;
 
 /// The HTTP/2 settings of one side's connections, each with the default its setter documents.
 #[derive(Clone, Debug)]
@@ -69,23 +72,48 @@ impl H2Settings {
     }
 }
 
-/// Writes a builder setter `name(&mut self, value) -> &mut Self` that stores `value` at
-/// `self.path` (or `Some(value)`, for `=> Some(path)`), with the docs given (which state the
-/// default).
+/// What every call of one side reads from its builder's configuration: message size limits,
+/// the encoding of what it sends, and the trace; held by both sides' configurations beside
+/// [`H2Settings`], each with the default its setter documents.
+#[derive(Clone, Debug)]
+pub(crate) struct CallSettings {
+    pub(crate) max_recv_message_len: usize,
+    pub(crate) max_send_message_len: usize,
+    pub(crate) send_compression: Encoding,
+    pub(crate) trace: Trace,
+}
+
+impl Default for CallSettings {
+    fn default() -> CallSettings {
+        CallSettings {
+            max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
+            max_send_message_len: usize::MAX,
+            send_compression: Encoding::Identity,
+            trace: Trace::off(),
+        }
+    }
+}
+
+/// Writes builder setters `name(&mut self, value) -> &mut Self`, each ended by `;`, that
+/// store `value` at `self.path` (or `Some(value)`, for `=> Some(path)`), with the docs given
+/// (which state the default).
 macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident: $ty:ty => Some($($path:ident).+)) => {
+    () => {};
+    ($(#[$doc:meta])* $name:ident: $ty:ty => Some($($path:ident).+); $($rest:tt)*) => {
         $(#[$doc])*
         pub fn $name(&mut self, value: $ty) -> &mut Self {
             self.$($path).+ = Some(value);
             self
         }
+        $crate::call::settings::setter! { $($rest)* }
     };
-    ($(#[$doc:meta])* $name:ident: $ty:ty => $($path:ident).+) => {
+    ($(#[$doc:meta])* $name:ident: $ty:ty => $($path:ident).+; $($rest:tt)*) => {
         $(#[$doc])*
         pub fn $name(&mut self, value: $ty) -> &mut Self {
             self.$($path).+ = value;
             self
         }
+        $crate::call::settings::setter! { $($rest)* }
     };
 }
 pub(crate) use setter;
@@ -104,15 +132,13 @@ macro_rules! shared_setters {
             /// h2grpc::Channel::builder("unix:/run/app.sock")?.max_recv_message_len(16 << 20);
             /// # Ok::<(), h2grpc::Error>(())
             /// ```
-            max_recv_message_len: usize => config.max_recv_message_len
-        }
-        $crate::call::settings::setter! {
+            max_recv_message_len: usize => config.calls.max_recv_message_len;
+
             /// Largest message this side may send (a response on a server, a request on a
             /// channel). Default: unlimited (up to 4 GiB, the framing's limit); a larger message
             /// fails the send with RESOURCE_EXHAUSTED.
-            max_send_message_len: usize => config.max_send_message_len
-        }
-        $crate::call::settings::setter! {
+            max_send_message_len: usize => config.calls.max_send_message_len;
+
             /// Each stream's HTTP/2 receive window (SETTINGS_INITIAL_WINDOW_SIZE). Default 1 MiB
             /// (HTTP/2's own default is 64 KiB, too small to keep a local socket busy).
             ///
@@ -121,19 +147,16 @@ macro_rules! shared_setters {
             /// h2grpc::Channel::builder("unix:/run/app.sock")?.initial_stream_window_size(2 << 20);
             /// # Ok::<(), h2grpc::Error>(())
             /// ```
-            initial_stream_window_size: u32 => config.h2.initial_stream_window_size
-        }
-        $crate::call::settings::setter! {
+            initial_stream_window_size: u32 => config.h2.initial_stream_window_size;
+
             /// The connection's HTTP/2 receive window, shared by its streams. Default 4 MiB.
-            initial_connection_window_size: u32 => config.h2.initial_connection_window_size
-        }
-        $crate::call::settings::setter! {
+            initial_connection_window_size: u32 => config.h2.initial_connection_window_size;
+
             /// SETTINGS_MAX_FRAME_SIZE: the largest frame the peer may send us. Default 256 KiB
             /// (HTTP/2's own is 16 KiB, the least allowed), so a batch of messages can arrive as
             /// one frame; at most 16 MiB - 1.
-            max_frame_size: u32 => config.h2.max_frame_size
-        }
-        $crate::call::settings::setter! {
+            max_frame_size: u32 => config.h2.max_frame_size;
+
             /// The largest header list accepted from the peer (request headers on a server,
             /// response headers and trailers on a channel), counted as HTTP/2 does: name +
             /// value + 32 per entry. Default 16 KiB, as C-core's hard limit.
@@ -164,12 +187,11 @@ macro_rules! shared_setters {
             /// h2grpc::Channel::builder("unix:/run/app.sock")?.max_header_list_size(64 << 10);
             /// # Ok::<(), h2grpc::Error>(())
             /// ```
-            max_header_list_size: u32 => config.h2.max_header_list_size
-        }
-        $crate::call::settings::setter! {
+            max_header_list_size: u32 => config.h2.max_header_list_size;
+
             /// Bytes `h2` may hold per stream before a `send` (a handler's, or a request
             /// stream's) waits for the peer to take them. Default 128 KiB.
-            max_send_buffer_size: usize => config.h2.max_send_buffer_size
+            max_send_buffer_size: usize => config.h2.max_send_buffer_size;
         }
 
         /// The wire trace: each call's request headers, messages, response headers, trailers
@@ -184,7 +206,7 @@ macro_rules! shared_setters {
         /// # Ok::<(), h2grpc::Error>(())
         /// ```
         pub fn trace(&mut self, trace: $crate::trace::Trace) -> &mut Self {
-            self.config.trace = trace;
+            self.config.calls.trace = trace;
             self
         }
     };

@@ -36,7 +36,7 @@ const UNPROCESSED_RETRIES: u32 = 2;
 impl Channel {
     /// The encoding of a call's request messages: the call's choice, else the channel's.
     fn send_encoding(&self, options: &CallOptions) -> Encoding {
-        options.compression.unwrap_or(self.inner.config.send_compression)
+        options.compression.unwrap_or(self.inner.config.calls.send_compression)
     }
 
     /// Opens the stream: waits for a connection and a free stream slot, then sends the request
@@ -74,7 +74,7 @@ impl Channel {
             };
             let encoding = self.send_encoding(options);
             let request = headers::request(uri.clone(), timeout, encoding, &options.metadata);
-            let trace = &self.inner.config.trace;
+            let trace = &self.inner.config.calls.trace;
             // Copied only when tracing, as `send_request` takes the request; boxed, so that
             // the untraced future carries one word for it.
             let traced = trace.is_on().then(|| {
@@ -117,7 +117,7 @@ impl Channel {
         let options = self.inner.config.interceptors.run(path, options).await?;
         let mut body = BytesMut::new();
         let (encoding, max_send) =
-            (self.send_encoding(&options), self.inner.config.max_send_message_len);
+            (self.send_encoding(&options), self.inner.config.calls.max_send_message_len);
         encode_compressed(request, encoding, max_send, &mut body)?;
         let body = body.freeze();
         let retry = Retry::new(self, path, &body, &options);
@@ -175,7 +175,7 @@ impl Channel {
         Req: prost::Message + std::fmt::Debug,
         Resp: prost::Message + Default + std::fmt::Debug,
     {
-        let max_recv = self.inner.config.max_recv_message_len;
+        let max_recv = self.inner.config.calls.max_recv_message_len;
         // A call the server provably never processed (its stream was above a GOAWAY's
         // last-stream-id, e.g. sent while a restarting server was closing the connection, or
         // refused with REFUSED_STREAM) is sent again, on a new connection if need be, as
@@ -238,7 +238,7 @@ impl Channel {
             // data as an "inactive stream". The call's real status is in the response; read that.
             let _ = stream.send_data(body.clone(), true);
             let send = Arc::new(Mutex::new(stream));
-            let max_recv = self.inner.config.max_recv_message_len;
+            let max_recv = self.inner.config.calls.max_recv_message_len;
             let mut reader =
                 ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
             if !retry.enabled() {
@@ -306,11 +306,11 @@ impl Channel {
         let (response, stream, active, trace) = self.start(path, &options, &mut deadline).await?;
         let send = Arc::new(Mutex::new(stream));
         let config = &self.inner.config;
-        let limits = (config.max_send_message_len, self.send_encoding(&options));
+        let limits = (config.calls.max_send_message_len, self.send_encoding(&options));
         let sink_deadline = Deadline::new(options.deadline);
         let sink =
             RequestSink::new(send.clone(), replay.clone(), limits, sink_deadline, trace.clone());
-        let max_recv = config.max_recv_message_len;
+        let max_recv = config.calls.max_recv_message_len;
         let mut reader =
             ResponseReader::new(response, Some(send), deadline, max_recv, active, trace);
         if let Some(replay) = replay {

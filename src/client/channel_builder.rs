@@ -47,25 +47,19 @@ impl ChannelBuilder {
         /// How long one connection attempt (connect + HTTP/2 handshake) may take at least; an
         /// attempt may also run until the next one is due by the backoff. Default 20 s (grpc's
         /// MIN_CONNECT_TIMEOUT).
-        connect_timeout: Duration => config.connect_timeout
-    }
+        connect_timeout: Duration => config.connect_timeout;
 
-    setter! {
         /// Time between the starts of the first and second connection attempts to one address;
         /// later gaps grow 1.6× with ±20 % jitter up to [`backoff_max`](Self::backoff_max), and
         /// a connection that completes its handshake resets it. Default 1 s for TCP addresses, as
         /// in grpc's `connection-backoff.md`; 100 ms for Unix sockets, a local server whose
         /// restart should be picked up quickly.
-        backoff_initial: Duration => Some(config.backoff_initial)
-    }
+        backoff_initial: Duration => Some(config.backoff_initial);
 
-    setter! {
         /// Longest gap between connection attempts to one address. Default 120 s for TCP (grpc's
         /// MAX_BACKOFF), 5 s for Unix sockets.
-        backoff_max: Duration => Some(config.backoff_max)
-    }
+        backoff_max: Duration => Some(config.backoff_max);
 
-    setter! {
         /// Compresses request messages with this encoding (a call may choose otherwise with
         /// [`CallOptions::compression`]). The server must support it: one that does not
         /// refuses the call with UNIMPLEMENTED. Responses are decompressed whatever this
@@ -79,7 +73,7 @@ impl ChannelBuilder {
         /// # Ok::<(), h2grpc::Error>(())
         /// ```
         #[cfg(feature = "compression")]
-        send_compression: Encoding => config.send_compression
+        send_compression: Encoding => config.calls.send_compression;
     }
 
     /// Adds an interceptor: a function run on every call, before its headers are built, with
@@ -168,16 +162,13 @@ impl ChannelBuilder {
     setter! {
         /// How long to wait for the answer to a keepalive PING before the connection is
         /// declared dead. Default 20 s (gRPC's default).
-        keepalive_timeout: Duration => config.keepalive_timeout
-    }
-    setter! {
+        keepalive_timeout: Duration => config.keepalive_timeout;
+
         /// Whether keepalive PINGs go out even when no call is in flight (gRPC's
         /// KEEPALIVE_WITHOUT_CALLS / `permit_without_stream`), to notice a dead server before
         /// the next call is made. Default `false`; servers may count such PINGs as abuse.
-        keepalive_while_idle: bool => config.keepalive_while_idle
-    }
+        keepalive_while_idle: bool => config.keepalive_while_idle;
 
-    setter! {
         /// Speaks TLS to the server (feature `tls`), verifying its certificate by `tls`'s roots and
         /// server name, presenting `tls`'s client certificate if it has one, negotiating ALPN `h2`
         /// and sending `:scheme https`. An `https://` target sets this with the roots of the
@@ -194,7 +185,7 @@ impl ChannelBuilder {
         /// # drop(channel); Ok(()) }
         /// ```
         #[cfg(feature = "tls")]
-        tls: crate::transport::tls::ClientTls => Some(config.tls)
+        tls: crate::transport::tls::ClientTls => Some(config.tls);
     }
 
     /// Connects now; fails if no address of the target can be reached (or, with

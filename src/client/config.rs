@@ -7,10 +7,7 @@ use std::time::Duration;
 use super::balance::{Policy, Resolver};
 use super::intercept::Interceptors;
 use super::retry_policy::RetryConfig;
-use crate::call::settings::H2Settings;
-use crate::codec::compression::Encoding;
-use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
-use crate::trace::Trace;
+use crate::call::settings::{CallSettings, H2Settings};
 
 /// grpc's MIN_CONNECT_TIMEOUT (connection-backoff.md).
 const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -18,8 +15,8 @@ const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Limits, HTTP/2 settings and reconnection policy of a [`Channel`](super::Channel).
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
-    pub(super) max_recv_message_len: usize,
-    pub(super) max_send_message_len: usize,
+    /// What each call reads: message limits, the encoding it sends, the trace.
+    pub(super) calls: CallSettings,
     /// The HTTP/2 settings the server's builder has too.
     pub(super) h2: H2Settings,
     pub(super) connect_timeout: Duration,
@@ -30,14 +27,12 @@ pub(crate) struct ClientConfig {
     pub(super) min_resolve_interval: Duration,
     pub(super) resolve_refresh: Duration,
     pub(super) retry: RetryConfig,
-    pub(super) send_compression: Encoding,
     /// Run on every call's options, in order (see
     /// [`ChannelBuilder::intercept`](super::ChannelBuilder::intercept)).
     pub(super) interceptors: Interceptors,
     pub(super) keepalive_interval: Option<Duration>,
     pub(super) keepalive_timeout: Duration,
     pub(super) keepalive_while_idle: bool,
-    pub(super) trace: Trace,
     /// TLS on every connection (see [`ChannelBuilder::tls`](super::ChannelBuilder::tls)).
     #[cfg(feature = "tls")]
     pub(super) tls: Option<crate::transport::tls::ClientTls>,
@@ -46,8 +41,7 @@ pub(crate) struct ClientConfig {
 impl Default for ClientConfig {
     fn default() -> ClientConfig {
         ClientConfig {
-            max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
-            max_send_message_len: usize::MAX,
+            calls: CallSettings::default(),
             h2: H2Settings::default(),
             connect_timeout: MIN_CONNECT_TIMEOUT,
             backoff_initial: None,
@@ -57,12 +51,10 @@ impl Default for ClientConfig {
             min_resolve_interval: Duration::from_secs(30),
             resolve_refresh: Duration::from_secs(60),
             retry: RetryConfig::default(),
-            send_compression: Encoding::Identity,
             interceptors: Interceptors::default(),
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             keepalive_while_idle: false,
-            trace: Trace::off(),
             #[cfg(feature = "tls")]
             tls: None,
         }

@@ -63,7 +63,7 @@ impl Inner {
             let io = crate::transport::dial(address).await?;
             #[cfg(feature = "tls")]
             if let Some(tls) = &self.config.tls {
-                let io = tls.connect_to(io, &self.target, &self.config.trace).await?;
+                let io = tls.connect_to(io, &self.target, &self.config.calls.trace).await?;
                 return self.handshake(io).await;
             }
             self.handshake(io).await
@@ -127,7 +127,7 @@ impl Inner {
         let closed = Arc::new(watch::Sender::new(false));
         let flag = closed.clone();
         let keepalive = keepalive.map(|keepalive| (keepalive, self.keepalive.clone()));
-        let trace = self.config.trace.clone();
+        let trace = self.config.calls.trace.clone();
         tokio::spawn(async move {
             if let Err(err) = driver::drive(connection, ping_pong, keepalive).await {
                 if let (true, Some(reason)) = (err.is_go_away(), err.reason()) {

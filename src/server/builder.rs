@@ -79,16 +79,14 @@ impl Builder {
         /// the connection (GOAWAY ENHANCE_YOUR_CALM) past a cap, which h2grpc sets to 64 times
         /// this limit (65,536 by default). Bursts of HEADERS followed by the client's own
         /// RST_STREAM ("rapid reset") are a separate `h2` limit and still end the connection.
-        max_concurrent_streams: u32 => config.max_concurrent_streams
-    }
-    setter! {
+        max_concurrent_streams: u32 => config.max_concurrent_streams;
+
         /// How long a new connection may take to send the HTTP/2 preface. Default 10 s.
-        handshake_timeout: Duration => config.handshake_timeout
-    }
-    setter! {
+        handshake_timeout: Duration => config.handshake_timeout;
+
         /// How long [`ShutdownHandle::shutdown`](super::ShutdownHandle::shutdown) lets in-flight calls run before cancelling
         /// them. Default 10 s.
-        shutdown_grace: Duration => config.shutdown_grace
+        shutdown_grace: Duration => config.shutdown_grace;
     }
 
     /// Adds an interceptor: a function that sees every call's context (path, metadata, peer
@@ -170,7 +168,7 @@ impl Builder {
         /// builder.send_compression(Encoding::Gzip);
         /// ```
         #[cfg(feature = "compression")]
-        send_compression: Encoding => config.send_compression
+        send_compression: Encoding => config.calls.send_compression;
     }
 
     /// Closes a connection that has had no call for this long: GOAWAY, as grpc-go's
@@ -229,10 +227,8 @@ impl Builder {
         /// # drop(server);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        socket_mode: u32 => Some(config.socket_mode)
-    }
+        socket_mode: u32 => Some(config.socket_mode);
 
-    setter! {
         /// Group (a gid) of the Unix socket created by [`bind_unix`](Self::bind_unix), set like
         /// [`socket_mode`](Self::socket_mode) before the socket is reachable: with `0o660`, the
         /// members of that group may connect. The process must be in the group (or root).
@@ -251,10 +247,8 @@ impl Builder {
         /// # drop(server);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        socket_group: u32 => Some(config.socket_group)
-    }
+        socket_group: u32 => Some(config.socket_group);
 
-    setter! {
         /// Serves TLS (feature `tls`): every connection accepted by [`serve`](Server::serve)
         /// starts with a TLS handshake that must finish within the handshake timeout and
         /// negotiate ALPN `h2`; a connection that fails is closed, and logged in the
@@ -271,7 +265,7 @@ impl Builder {
         /// # drop(server); Ok(()) }
         /// ```
         #[cfg(feature = "tls")]
-        tls: crate::transport::tls::ServerTls => Some(config.tls)
+        tls: crate::transport::tls::ServerTls => Some(config.tls);
     }
 
     /// The inputs of the services `make` makes when the server is built (see

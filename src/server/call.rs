@@ -35,7 +35,7 @@ pub(crate) async fn serve(
     let _live = LiveCall::enter(&conn.server.live_calls);
     let (parts, body) = request.into_parts();
     let server = &conn.server;
-    let trace = server.config.trace.call(Side::Server, || respond.stream_id().into());
+    let trace = server.config.calls.trace.call(Side::Server, || respond.stream_id().into());
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     trace.emit(Direction::Recv, Payload::RequestHeaders { method, uri, headers });
     let call = match accept(&parts, &server.router, server.config.h2.max_header_list_size) {
@@ -65,7 +65,7 @@ pub(crate) async fn serve(
             return;
         }
     };
-    let wanted = service.send_compression.unwrap_or(server.config.send_compression);
+    let wanted = service.send_compression.unwrap_or(server.config.calls.send_compression);
     let outbox = Arc::new(Outbox::new(SendCompression { wanted, accepted }));
     let cancellation = Cancellation::new();
     let ctx = CallContext {
@@ -93,10 +93,10 @@ pub(crate) async fn serve(
             return;
         }
     }
-    let max_recv = server.config.max_recv_message_len;
+    let max_recv = server.config.calls.max_recv_message_len;
     let mut reader = MessageReader::new(Side::Server, body, max_recv, trace.clone());
     reader.set_encoding(Ok(encoding));
-    let raw = RawCall { ctx, reader, max_send_len: server.config.max_send_message_len };
+    let raw = RawCall { ctx, reader, max_send_len: server.config.calls.max_send_message_len };
     let handler = if sync {
         CatchUnwind(handler.call(raw))
     } else {

@@ -4,26 +4,21 @@
 use std::time::Duration;
 
 use super::lifetime;
-use crate::call::settings::H2Settings;
-use crate::codec::compression::Encoding;
-use crate::codec::DEFAULT_MAX_RECV_MESSAGE_LEN;
-use crate::trace::Trace;
+use crate::call::settings::{CallSettings, H2Settings};
 
 /// Limits and HTTP/2 settings, each with the default its setter documents.
 #[derive(Clone, Debug)]
 pub(crate) struct ServerConfig {
-    pub(super) max_recv_message_len: usize,
-    pub(super) max_send_message_len: usize,
     pub(super) max_concurrent_streams: u32,
+    /// What each call reads: message limits, the encoding it sends, the trace.
+    pub(super) calls: CallSettings,
     /// The HTTP/2 settings the channel's builder has too.
     pub(super) h2: H2Settings,
     pub(super) handshake_timeout: Duration,
     pub(super) shutdown_grace: Duration,
     pub(super) socket_mode: Option<u32>,
     pub(super) socket_group: Option<u32>,
-    pub(super) send_compression: Encoding,
     pub(super) limits: lifetime::Limits,
-    pub(super) trace: Trace,
     /// TLS on every accepted connection (see [`Builder::tls`](super::Builder::tls)).
     #[cfg(feature = "tls")]
     pub(super) tls: Option<crate::transport::tls::ServerTls>,
@@ -32,17 +27,14 @@ pub(crate) struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
-            max_recv_message_len: DEFAULT_MAX_RECV_MESSAGE_LEN,
-            max_send_message_len: usize::MAX,
+            calls: CallSettings::default(),
             max_concurrent_streams: 1024,
             h2: H2Settings::default(),
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             socket_mode: None,
             socket_group: None,
-            send_compression: Encoding::Identity,
             limits: lifetime::Limits::default(),
-            trace: Trace::off(),
             #[cfg(feature = "tls")]
             tls: None,
         }

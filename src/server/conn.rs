@@ -67,7 +67,7 @@ where
     let shared = Arc::new(ConnShared { server: server.clone(), peer, force });
     let calls = Arc::new(Calls::default());
     let mut lifetime = Lifetime::new(config.limits);
-    let trace = &server.config.trace;
+    let trace = &server.config.calls.trace;
     // Polled once, with this task's waker, so that a shutdown wakes the task; from then on the
     // stage is read instead: an atomic load, where polling the two futures took their locks on
     // every wake-up (every frame).

@@ -264,7 +264,7 @@ async fn serve_tls(stream: crate::transport::Stream, peer: Peer, shared: Arc<Ser
         peer,
         config.handshake_timeout,
         drain,
-        &config.trace,
+        &config.calls.trace,
     )
     .await;
     if let Some((stream, peer)) = accepted {
