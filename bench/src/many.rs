@@ -3,7 +3,7 @@
 //! | id   | what                                                                   | reports |
 //! |------|------------------------------------------------------------------------|---------|
 //! | `w5` | 1,000 connections, one unary call each, then all idle; then all leave   | server RSS per connection (KiB), server RSS with all connected and after they left (MiB) |
-//! | `w6` | 10 connections × 100 `Subscribe` calls; the server publishes 100 B messages for 5 s ([`fanout`](crate::fanout)) | deliveries/s (all subscribers), publish-to-receipt p50 and p99 (µs) |
+//! | `w6` | 10 connections × 100 `Subscribe` calls; the server publishes 100 B messages for 5 s ([`fanout`]) | deliveries/s (all subscribers), publish-to-receipt p50 and p99 (µs) |
 //!
 //! W5 reads the server's resident set (`VmRSS` of `/proc/<pid>/status`; the orchestrator
 //! passes the pid) before the first connection, once every connection made its call and the
