@@ -66,7 +66,12 @@ impl SendQueue {
     /// The next chunk for `send_data`, at most `capacity` bytes: the queued messages that fit
     /// whole (after the rest of a cut one), else the first `capacity` bytes.
     pub(crate) fn take_chunk(&mut self, capacity: usize) -> Bytes {
-        let capacity = capacity.min(self.buf.len());
+        if capacity >= self.buf.len() {
+            // Everything fits, and the queue ends between messages (they are queued whole):
+            // no need to walk the prefixes of a burst of small messages one by one.
+            self.rest_of_cut = 0;
+            return self.split_off_front(self.buf.len());
+        }
         let (n, rest_of_cut) = if self.rest_of_cut >= capacity {
             (capacity, self.rest_of_cut - capacity)
         } else {
