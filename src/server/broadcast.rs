@@ -15,13 +15,13 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::{CallContext, ResponseSink};
 use crate::codec::encode_message;
@@ -38,15 +38,28 @@ pub enum SlowSubscriber {
 }
 
 /// A message as the ring holds it: decoded for handlers that look at it, framed for the wire.
-struct Item<T> {
+/// One reference count for both, as each subscriber clones the item it receives out of the
+/// ring (one atomic increment and decrement per delivery, not two).
+struct Item<T>(Arc<Published<T>>);
+
+struct Published<T> {
     message: Arc<T>,
     framed: Bytes,
 }
 
 impl<T> Clone for Item<T> {
     fn clone(&self) -> Self {
-        Item { message: self.message.clone(), framed: self.framed.clone() }
+        Item(self.0.clone())
     }
+}
+
+/// What a subscription has next.
+enum Next<T> {
+    Item(Item<T>),
+    /// This many messages were skipped: the subscriber fell behind.
+    Missed(u64),
+    /// The broadcast was closed (after its last message) or every publisher is gone.
+    End,
 }
 
 /// A typed broadcast for server-streaming handlers: a background task publishes, each
@@ -121,7 +134,8 @@ impl<T: prost::Message + Send + Sync + 'static> Broadcast<T> {
         if encode_message(&message, usize::MAX, &mut framed).is_err() {
             return 0;
         }
-        let item = Item { message: Arc::new(message), framed: framed.freeze() };
+        let item =
+            Item(Arc::new(Published { message: Arc::new(message), framed: framed.freeze() }));
         self.sender.send(item).unwrap_or(0)
     }
 
@@ -143,6 +157,7 @@ impl<T: prost::Message + Send + Sync + 'static> Broadcast<T> {
             receiver: self.sender.subscribe(),
             policy: self.policy,
             closed: self.closed.clone(),
+            held: None,
             _type: PhantomData,
         }
     }
@@ -172,6 +187,9 @@ pub struct Subscription<T> {
     receiver: broadcast::Receiver<Item<T>>,
     policy: SlowSubscriber,
     closed: CancellationToken,
+    /// What the last batch ([`Subscription::append_ready`]) stopped at, if not a message: it
+    /// comes next.
+    held: Option<Next<T>>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -185,23 +203,26 @@ impl<T: Send + Sync + 'static> Subscription<T> {
     /// The next event; `None` once the broadcast is closed or every publisher is gone. Under
     /// [`SlowSubscriber::Disconnect`], falling behind is an `Err` with RESOURCE_EXHAUSTED.
     pub async fn recv(&mut self) -> Option<Result<Event<T>, Status>> {
-        match self.next_item().await? {
-            Ok(item) => Some(Ok(Event::Message(item.message))),
-            Err(missed) if self.policy == SlowSubscriber::SkipAhead => {
+        let closed = self.closed.clone();
+        let next = self.next(pin!(closed.cancelled())).await;
+        match next {
+            Next::Item(item) => Some(Ok(Event::Message(item.0.message.clone()))),
+            Next::Missed(missed) if self.policy == SlowSubscriber::SkipAhead => {
                 Some(Ok(Event::Missed(missed)))
             }
-            Err(missed) => Some(Err(lagged(missed))),
+            Next::Missed(missed) => Some(Err(lagged(missed))),
+            Next::End => None,
         }
     }
 
-    /// `Ok(item)`, `Err(missed)` after falling behind, or `None` at the end. Messages published
-    /// before [`Broadcast::close`] are still delivered; the end comes after them.
-    async fn next_item(&mut self) -> Option<Result<Item<T>, u64>> {
+    /// The next item, the count of those missed after falling behind, or the end, waiting for
+    /// it. Messages published before [`Broadcast::close`] are still delivered; the end comes
+    /// after them. `closed` is this subscription's `self.closed.cancelled()`, kept by the
+    /// caller across calls.
+    async fn next(&mut self, mut closed: Pin<&mut WaitForCancellationFuture<'_>>) -> Next<T> {
         if let Some(ready) = self.try_next() {
             return ready;
         }
-        let closed = self.closed.clone();
-        let mut closed = pin!(closed.cancelled());
         let mut received = pin!(self.receiver.recv());
         let received = poll_fn(|cx| {
             if let Poll::Ready(received) = received.as_mut().poll(cx) {
@@ -209,24 +230,47 @@ impl<T: Send + Sync + 'static> Subscription<T> {
             }
             closed.as_mut().poll(cx).map(|()| None)
         })
-        .await?;
+        .await;
         match received {
-            Ok(item) => Some(Ok(item)),
-            Err(RecvError::Closed) => None,
-            Err(RecvError::Lagged(missed)) => Some(Err(missed)),
+            Some(Ok(item)) => Next::Item(item),
+            Some(Err(RecvError::Lagged(missed))) => Next::Missed(missed),
+            Some(Err(RecvError::Closed)) | None => Next::End,
         }
     }
 
     /// What is already there without waiting: `None` if nothing is (and the broadcast is
-    /// open), `Some(None)` at the end.
-    fn try_next(&mut self) -> Option<Option<Result<Item<T>, u64>>> {
+    /// open).
+    fn try_next(&mut self) -> Option<Next<T>> {
+        if let Some(held) = self.held.take() {
+            return Some(held);
+        }
         match self.receiver.try_recv() {
-            Ok(item) => Some(Some(Ok(item))),
-            Err(TryRecvError::Lagged(missed)) => Some(Some(Err(missed))),
-            Err(TryRecvError::Closed) => Some(None),
-            Err(TryRecvError::Empty) if self.closed.is_cancelled() => Some(None),
+            Ok(item) => Some(Next::Item(item)),
+            Err(TryRecvError::Lagged(missed)) => Some(Next::Missed(missed)),
+            Err(TryRecvError::Closed) => Some(Next::End),
+            Err(TryRecvError::Empty) if self.closed.is_cancelled() => Some(Next::End),
             Err(TryRecvError::Empty) => None,
         }
+    }
+
+    /// Appends the next message's framed bytes to `buf` if it is already there (`true`);
+    /// anything else it finds is held for [`try_next`](Self::try_next) (`false`). A burst is
+    /// copied this way into the outbox under one lock and leaves in one DATA frame.
+    fn append_ready(&mut self, buf: &mut BytesMut) -> bool {
+        if self.held.is_some() {
+            return false;
+        }
+        match self.receiver.try_recv() {
+            Ok(item) => {
+                buf.extend_from_slice(&item.0.framed);
+                return true;
+            }
+            Err(TryRecvError::Lagged(missed)) => self.held = Some(Next::Missed(missed)),
+            Err(TryRecvError::Closed) => self.held = Some(Next::End),
+            // Whether the broadcast was closed is for `try_next` to find out, once per burst.
+            Err(TryRecvError::Empty) => {}
+        }
+        false
     }
 }
 
@@ -243,13 +287,15 @@ impl<T: prost::Message + Send + Sync + 'static> Subscription<T> {
         let policy = self.policy;
         let mut cancelled = pin!(ctx.cancelled());
         let mut shutting_down = pin!(ctx.server_shutting_down());
+        let closed = self.closed.clone();
+        let mut closed = pin!(closed.cancelled());
         let mut draining = false;
         loop {
             let next = if draining {
                 // The server is shutting down: deliver what was already published, then end.
-                self.try_next().unwrap_or(None)
+                self.try_next().unwrap_or(Next::End)
             } else {
-                let mut next = pin!(self.next_item());
+                let mut next = pin!(self.next(closed.as_mut()));
                 let polled = poll_fn(|cx| {
                     if cancelled.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Err(true));
@@ -271,12 +317,16 @@ impl<T: prost::Message + Send + Sync + 'static> Subscription<T> {
                 }
             };
             match next {
-                None => return Ok(()),
-                Some(Ok(item)) => sink.send_framed(&item.framed).await?,
-                Some(Err(missed)) if policy == SlowSubscriber::Disconnect => {
+                Next::End => return Ok(()),
+                Next::Item(item) => {
+                    // This message and those published since, in order, in one write.
+                    let framed = &item.0.framed;
+                    sink.send_framed_batch(framed, &mut |buf| self.append_ready(buf)).await?
+                }
+                Next::Missed(missed) if policy == SlowSubscriber::Disconnect => {
                     return Err(lagged(missed))
                 }
-                Some(Err(missed)) => {
+                Next::Missed(missed) => {
                     if let Some(notice) = on_missed(missed) {
                         sink.send_undebuggable(&notice).await?;
                     }

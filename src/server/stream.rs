@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::outbox::Outbox;
 use crate::call::recv::MessageReader;
+use crate::call::COALESCE_BYTES;
 use crate::codec::compression::encode_compressed;
 use crate::codec::encode_message;
 use crate::status::Status;
@@ -146,9 +147,28 @@ impl<T: prost::Message> ResponseSink<T> {
     }
 
     /// Queues an already framed message (5-byte prefix + body), as a broadcast encodes once
-    /// for all its subscribers.
-    pub(crate) async fn send_framed(&mut self, framed: &bytes::Bytes) -> Result<(), Status> {
-        self.push_framed(framed, None).await
+    /// for all its subscribers, then those `more` appends while the outbox has room, under the
+    /// same lock: `more` appends one framed message to the buffer and says `true`, or says
+    /// `false` when it has none ready. The call's driver, woken once for the lot, sends them
+    /// in one `send_data`.
+    pub(crate) async fn send_framed_batch(
+        &mut self,
+        framed: &bytes::Bytes,
+        more: &mut (dyn FnMut(&mut bytes::BytesMut) -> bool + Send),
+    ) -> Result<(), Status> {
+        let trace = &self.trace;
+        let mut copy = |buf: &mut bytes::BytesMut| {
+            buf.extend_from_slice(framed);
+            trace.sent(framed, 0, None);
+            loop {
+                let start = buf.len();
+                if start >= COALESCE_BYTES || !more(buf) {
+                    return Ok(framed.len());
+                }
+                trace.sent(buf, start, None);
+            }
+        };
+        std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await
     }
 
     /// Queues a framed message as it is; the trace, if on, sees it and `shown`.

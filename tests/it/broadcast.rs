@@ -167,3 +167,80 @@ async fn shutting_the_server_down_ends_every_subscription_with_ok() {
     }
     server.task.await.unwrap().unwrap();
 }
+
+/// Messages published back to back reach a subscriber as one burst, which the server copies
+/// into the stream together: all of them, in order, then the end that `close` asks for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_messages_arrives_whole_and_in_order_before_the_close() {
+    let feed = Broadcast::new(1024, SlowSubscriber::Disconnect);
+    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
+    let channel = server.channel().await;
+    let mut streams = Vec::new();
+    for _ in 0..10 {
+        streams.push(subscribe(&channel).await);
+    }
+    until_subscribers(&feed, 10).await;
+    for i in 0..1000 {
+        feed.publish(numbered(i));
+    }
+    feed.close();
+    let expected: Vec<Payload> = (0..1000).map(numbered).collect();
+    for stream in &mut streams {
+        let mut got = Vec::new();
+        while let Some(m) = stream.message().await.unwrap() {
+            got.push(m);
+        }
+        assert_eq!(got, expected);
+    }
+    server.stop().await;
+}
+
+/// Publishes `n` numbered messages in one go, before the one subscriber's call can run (the
+/// test runtime has one thread and the loop does not yield), to a ring of 16; then closes.
+async fn a_burst_past_the_ring(
+    policy: SlowSubscriber,
+    n: u32,
+) -> (TestServer, ResponseStream<Payload>) {
+    let feed = Broadcast::new(16, policy);
+    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
+    let channel = server.channel().await;
+    let stream = subscribe(&channel).await;
+    until_subscribers(&feed, 1).await;
+    for i in 0..n {
+        feed.publish(numbered(i));
+    }
+    feed.close();
+    (server, stream)
+}
+
+#[tokio::test]
+async fn a_burst_past_the_ring_is_skipped_ahead_to_the_last_messages_in_order() {
+    let (server, mut stream) = a_burst_past_the_ring(SlowSubscriber::SkipAhead, 100).await;
+    let mut seen = Vec::new();
+    let mut missed = 0;
+    while let Some(m) = stream.message().await.unwrap() {
+        if m.data.len() == 2 && m.data[0] == 0xFF {
+            assert!(seen.is_empty(), "the notice comes before the messages after the gap");
+            missed += u32::from(m.data[1]);
+        } else {
+            seen.push(u32::from_be_bytes(m.data[..4].try_into().unwrap()));
+        }
+    }
+    assert_eq!(missed, 84, "told how many it missed");
+    assert_eq!(seen, (84..100).collect::<Vec<_>>(), "the ring's last 16, in order");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_past_the_ring_disconnects_under_the_disconnect_policy() {
+    let (server, mut stream) = a_burst_past_the_ring(SlowSubscriber::Disconnect, 100).await;
+    let status = loop {
+        match stream.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the subscriber should have been disconnected"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status}");
+    server.stop().await;
+}
