@@ -190,7 +190,8 @@ macro_rules! shared_setters {
             max_header_list_size: u32 => config.h2.max_header_list_size;
 
             /// Bytes `h2` may hold per stream before a `send` (a handler's, or a request
-            /// stream's) waits for the peer to take them. Default 128 KiB.
+            /// stream's) waits for the peer to take them. Default 256 KiB: a peer that stops
+            /// reading costs up to this much per stream.
             max_send_buffer_size: usize => config.h2.max_send_buffer_size;
         }
 
