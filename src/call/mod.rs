@@ -28,10 +28,9 @@ pub(crate) mod defaults {
     pub(crate) const MAX_FRAME_SIZE: u32 = 256 * 1024;
     /// SETTINGS_MAX_HEADER_LIST_SIZE for header blocks we receive.
     pub(crate) const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
-    /// Bytes `h2` may hold per stream before a sender waits: room for four 64 KiB chunks. At
-    /// 128 KiB, a stream of 64 KiB messages found less room than one message about a third of
-    /// the time and cut it in two, which the receiver must copy back together; 256 KiB took
-    /// that workload from 2.2-3.7 to 3.7-4.8 GB/s (`bench/run`, W3 64 KiB). The price: a
+    /// Bytes `h2` may hold per stream before a sender waits: room for four 64 KiB chunks, so
+    /// that the connection keeps the socket fed while a handler refills. 128 KiB gave a stream
+    /// of 64 KiB messages 2.0-3.7 GB/s, 256 KiB 3.7-4.8 (`bench/run`, W3 64 KiB). The price: a
     /// reader that stops reading leaves up to this much per stream queued in `h2`.
     pub(crate) const MAX_SEND_BUFFER_SIZE: usize = 256 * 1024;
 }
