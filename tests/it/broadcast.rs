@@ -40,15 +40,25 @@ async fn until_subscribers(feed: &Broadcast<Payload>, n: usize) {
     }
 }
 
+/// A broadcast of `capacity` under `policy`, a server with its subscription service on a Unix
+/// socket, and a channel to it.
+async fn serving(
+    capacity: usize,
+    policy: SlowSubscriber,
+) -> (Broadcast<Payload>, TestServer, Channel) {
+    let feed = Broadcast::new(capacity, policy);
+    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
+    let channel = server.channel().await;
+    (feed, server, channel)
+}
+
 fn numbered(i: u32) -> Payload {
     Payload { data: i.to_be_bytes().to_vec().into() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_subscribers_each_receive_a_hundred_messages_in_order() {
-    let feed = Broadcast::new(128, SlowSubscriber::Disconnect);
-    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
-    let channel = server.channel().await;
+    let (feed, server, channel) = serving(128, SlowSubscriber::Disconnect).await;
     let mut streams = Vec::new();
     for _ in 0..1000 {
         let mut stream = subscribe(&channel).await;
@@ -124,24 +134,27 @@ async fn a_slow_subscriber_is_skipped_ahead_and_told_how_many_it_missed() {
     assert_eq!(seen.last(), Some(&63), "after skipping ahead it catches up to the newest");
 }
 
+/// Reads `stream` past its messages to the error that ends it; a clean end fails the test.
+async fn status_after_messages(stream: &mut ResponseStream<Payload>) -> Status {
+    loop {
+        match stream.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the subscriber should have been disconnected"),
+            Err(status) => break status,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_slow_subscriber_is_disconnected_with_resource_exhausted() {
     let mut slow = slow_subscriber_does_not_delay_others(SlowSubscriber::Disconnect).await;
-    let status = loop {
-        match slow.message().await {
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the slow subscriber should have been disconnected"),
-            Err(status) => break status,
-        }
-    };
+    let status = status_after_messages(&mut slow).await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status}");
 }
 
 #[tokio::test]
 async fn a_subscriber_that_cancels_is_gone_from_the_count_within_100ms() {
-    let feed = Broadcast::new(8, SlowSubscriber::SkipAhead);
-    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
-    let channel = server.channel().await;
+    let (feed, server, channel) = serving(8, SlowSubscriber::SkipAhead).await;
     let stream = subscribe(&channel).await;
     until_subscribers(&feed, 1).await;
     let dropped = Instant::now();
@@ -154,9 +167,7 @@ async fn a_subscriber_that_cancels_is_gone_from_the_count_within_100ms() {
 
 #[tokio::test]
 async fn shutting_the_server_down_ends_every_subscription_with_ok() {
-    let feed = Broadcast::new(8, SlowSubscriber::SkipAhead);
-    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
-    let channel = server.channel().await;
+    let (feed, server, channel) = serving(8, SlowSubscriber::SkipAhead).await;
     let mut streams = vec![subscribe(&channel).await, subscribe(&channel).await];
     until_subscribers(&feed, 2).await;
     feed.publish(numbered(1));
@@ -172,9 +183,7 @@ async fn shutting_the_server_down_ends_every_subscription_with_ok() {
 /// into the stream together: all of them, in order, then the end that `close` asks for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_messages_arrives_whole_and_in_order_before_the_close() {
-    let feed = Broadcast::new(1024, SlowSubscriber::Disconnect);
-    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
-    let channel = server.channel().await;
+    let (feed, server, channel) = serving(1024, SlowSubscriber::Disconnect).await;
     let mut streams = Vec::new();
     for _ in 0..10 {
         streams.push(subscribe(&channel).await);
@@ -201,9 +210,7 @@ async fn a_burst_past_the_ring(
     policy: SlowSubscriber,
     n: u32,
 ) -> (TestServer, ResponseStream<Payload>) {
-    let feed = Broadcast::new(16, policy);
-    let server = spawn_with(Transport::Unix, vec![subscription_service(feed.clone())], |_| {});
-    let channel = server.channel().await;
+    let (feed, server, channel) = serving(16, policy).await;
     let stream = subscribe(&channel).await;
     until_subscribers(&feed, 1).await;
     for i in 0..n {
@@ -234,13 +241,7 @@ async fn a_burst_past_the_ring_is_skipped_ahead_to_the_last_messages_in_order() 
 #[tokio::test]
 async fn a_burst_past_the_ring_disconnects_under_the_disconnect_policy() {
     let (server, mut stream) = a_burst_past_the_ring(SlowSubscriber::Disconnect, 100).await;
-    let status = loop {
-        match stream.message().await {
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the subscriber should have been disconnected"),
-            Err(status) => break status,
-        }
-    };
+    let status = status_after_messages(&mut stream).await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status}");
     server.stop().await;
 }
