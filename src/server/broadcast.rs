@@ -257,20 +257,16 @@ impl<T: Send + Sync + 'static> Subscription<T> {
     /// anything else it finds is held for [`try_next`](Self::try_next) (`false`). A burst is
     /// copied this way into the outbox under one lock and leaves in one DATA frame.
     fn append_ready(&mut self, buf: &mut BytesMut) -> bool {
-        if self.held.is_some() {
-            return false;
-        }
-        match self.receiver.try_recv() {
-            Ok(item) => {
+        match self.try_next() {
+            Some(Next::Item(item)) => {
                 buf.extend_from_slice(&item.0.framed);
-                return true;
+                true
             }
-            Err(TryRecvError::Lagged(missed)) => self.held = Some(Next::Missed(missed)),
-            Err(TryRecvError::Closed) => self.held = Some(Next::End),
-            // Whether the broadcast was closed is for `try_next` to find out, once per burst.
-            Err(TryRecvError::Empty) => {}
+            other => {
+                self.held = other;
+                false
+            }
         }
-        false
     }
 }
 
@@ -321,7 +317,7 @@ impl<T: prost::Message + Send + Sync + 'static> Subscription<T> {
                 Next::Item(item) => {
                     // This message and those published since, in order, in one write.
                     let framed = &item.0.framed;
-                    sink.send_framed_batch(framed, &mut |buf| self.append_ready(buf)).await?
+                    sink.push_framed(framed, None, &mut |buf| self.append_ready(buf)).await?
                 }
                 Next::Missed(missed) if policy == SlowSubscriber::Disconnect => {
                     return Err(lagged(missed))

@@ -134,7 +134,7 @@ impl<T: prost::Message> ResponseSink<T> {
             // Compressed here, outside the outbox's lock, then queued as it is.
             let mut framed = bytes::BytesMut::new();
             encode_compressed(message, encoding, max, &mut framed)?;
-            return self.push_framed(&framed.freeze(), shown).await;
+            return self.push_framed(&framed.freeze(), shown, &mut |_| false).await;
         }
         let trace = &self.trace;
         let mut encode = |buf: &mut bytes::BytesMut| {
@@ -146,42 +146,28 @@ impl<T: prost::Message> ResponseSink<T> {
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut encode)).await
     }
 
-    /// Queues an already framed message (5-byte prefix + body), as a broadcast encodes once
-    /// for all its subscribers, then those `more` appends while the outbox has room, under the
-    /// same lock: `more` appends one framed message to the buffer and says `true`, or says
-    /// `false` when it has none ready. The call's driver, woken once for the lot, sends them
-    /// in one `send_data`.
-    pub(crate) async fn send_framed_batch(
+    /// Queues an already framed message (5-byte prefix + body), the trace, if on, seeing it
+    /// and `shown`; then, under the same lock while the outbox has room, what `more` appends:
+    /// one framed message per call, `true`, or `false` when it has none ready (a broadcast's
+    /// burst: the driver, woken once for the lot, sends them in one `send_data`).
+    pub(crate) async fn push_framed(
         &mut self,
         framed: &bytes::Bytes,
+        shown: Option<&(dyn fmt::Debug + Sync)>,
         more: &mut (dyn FnMut(&mut bytes::BytesMut) -> bool + Send),
     ) -> Result<(), Status> {
         let trace = &self.trace;
         let mut copy = |buf: &mut bytes::BytesMut| {
+            let first = buf.len();
             buf.extend_from_slice(framed);
-            trace.sent(framed, 0, None);
+            trace.sent(framed, 0, shown.map(|m| m as &dyn fmt::Debug));
             loop {
                 let start = buf.len();
                 if start >= COALESCE_BYTES || !more(buf) {
-                    return Ok(framed.len());
+                    return Ok(buf.len() - first);
                 }
                 trace.sent(buf, start, None);
             }
-        };
-        std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await
-    }
-
-    /// Queues a framed message as it is; the trace, if on, sees it and `shown`.
-    async fn push_framed(
-        &mut self,
-        framed: &bytes::Bytes,
-        shown: Option<&(dyn fmt::Debug + Sync)>,
-    ) -> Result<(), Status> {
-        let trace = &self.trace;
-        let mut copy = |buf: &mut bytes::BytesMut| {
-            buf.extend_from_slice(framed);
-            trace.sent(framed, 0, shown.map(|m| m as &dyn fmt::Debug));
-            Ok(framed.len())
         };
         std::future::poll_fn(|cx| self.outbox.poll_push(cx, &mut copy)).await
     }
