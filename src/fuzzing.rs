@@ -59,5 +59,5 @@ pub mod __fuzz {
     pub use super::input::FuzzInput;
     pub use super::pure::{decode_messages, grpc_timeout, metadata, status_trailers};
     pub use super::script::{Action, Script};
-    pub use super::server::{server_conn, service, METHODS};
+    pub use super::server::{is_h2_counts_panic, server_conn, service, METHODS};
 }

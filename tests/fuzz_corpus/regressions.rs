@@ -44,6 +44,10 @@ fn status_code_above_16_does_not_keep_details_that_contradict_it() {
 /// until h2 drops the assertion, and then shows the input passes. The campaign of
 /// `fuzz/README.md` hit the same assertion three more times with the connection task freeing
 /// the store last; `h2_counts_assertion` (src/fuzzing/server.rs) tells it from other panics.
+/// Under AddressSanitizer with debug assertions the same panic also shows as a leak (252
+/// bytes: a call's `Status` and its message, left behind when the panic cut the call's
+/// teardown short); the optimised build, without the assertion, replays the same input with
+/// no leak (valgrind agrees: 160 + 92 bytes lost in the debug build, none in release).
 #[test]
 #[ignore = "h2's Counts::drop debug assertion (hyperium/h2#907); see the comment"]
 fn h2_counts_assertion_when_the_connection_goes_before_a_call() {
