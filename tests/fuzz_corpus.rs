@@ -26,8 +26,9 @@ mod regressions;
 #[allow(unreachable_pub)] // pub in the fuzz crate
 mod rewriter_case;
 
-/// Panics other than h2's known assertion, and that assertion's.
+/// Panics seen so far, other than h2's known assertion.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
+/// h2's `Counts::drop` assertions seen so far (`__fuzz::is_h2_counts_panic`).
 static H2_COUNTS_PANICS: AtomicUsize = AtomicUsize::new(0);
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
