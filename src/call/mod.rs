@@ -28,9 +28,9 @@ pub(crate) mod defaults {
     pub(crate) const MAX_FRAME_SIZE: u32 = 256 * 1024;
     /// SETTINGS_MAX_HEADER_LIST_SIZE for header blocks we receive.
     pub(crate) const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
-    /// Bytes `h2` may hold per stream before a sender waits: room for four 64 KiB chunks, so
-    /// that the connection keeps the socket fed while a handler refills. 128 KiB gave a stream
-    /// of 64 KiB messages 1985-3670 MiB/s, 256 KiB 3743-4779 (`bench-run`, W3 64 KiB). The price: a
-    /// reader that stops reading leaves up to this much per stream queued in `h2`.
+    /// Bytes `h2` may hold per stream before a sender waits: four 64 KiB chunks. 128 KiB gave
+    /// a stream of 64 KiB messages 1985-3670 MiB/s, 256 KiB 3743-4779 (`bench-run`, W3
+    /// 64 KiB). The price: a reader that stops reading leaves up to this much per stream
+    /// queued in `h2`.
     pub(crate) const MAX_SEND_BUFFER_SIZE: usize = 256 * 1024;
 }
